@@ -1,0 +1,42 @@
+# The newcomer's entry points: 'make demo' and 'make test'. See README.md.
+SHELL := /bin/bash
+VENV := .venv/bin
+
+.PHONY: help venv up down status clean lint test unit demo bench
+
+help:
+	@echo "make demo    start the local stack and run the main job end to end"
+	@echo "make test    install everything, start the stack, run the whole test suite"
+	@echo "make up      start the local stack (MariaDB source and target, PostgreSQL, Kafka)"
+	@echo "make down    stop it (data kept under .stack/)"
+	@echo "make status  show what runs where"
+	@echo "make lint    ruff and mypy --strict"
+	@echo "make clean   stop the stack and delete .stack/"
+
+venv:
+	@bash stack/venv.sh
+
+up:
+	@bash stack/up.sh
+
+down:
+	@bash stack/down.sh
+
+status:
+	@bash stack/status.sh
+
+clean: down
+	rm -rf .stack
+
+lint: venv
+	$(VENV)/ruff check .
+	$(VENV)/mypy
+
+unit: venv
+	$(VENV)/pytest tests/unit
+
+test: venv up
+	$(VENV)/pytest
+
+demo: venv up
+	@bash stack/demo.sh

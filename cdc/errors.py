@@ -1,0 +1,29 @@
+"""The error hierarchy: every error an operator can see carries what went wrong and a hint."""
+
+from __future__ import annotations
+
+
+class CdcError(Exception):
+    """Base of every error the tools raise on purpose.
+
+    ``hint`` tells the operator what to do about it; the CLI prints both and exits with
+    ``exit_status``.
+    """
+
+    exit_status = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\nhint: {self.hint}"
+        return self.message
+
+
+class ConfigError(CdcError):
+    """Configuration that cannot be used as given (a bad DSN, a missing key, a wrong type)."""
+
+    exit_status = 2

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Creates .venv with the project and its development tools, once per change of pyproject.toml.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || fail "$python is older than 3.11" "install Python 3.11 or newer, or run: make PYTHON=python3.11 ..."
+stamp=.venv/.installed
+want=$(sha256sum pyproject.toml | cut -c1-16)
+[ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && exit 0
+
+if [ ! -x .venv/bin/python ]; then
+  if ! "$python" -m venv .venv 2>/dev/null; then
+    rm -rf .venv
+    # Debian's Python ships venv support separately.
+    if is_root; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$python" -m venv .venv
+    else
+      fail "'$python -m venv' failed" "install it with: sudo apt-get install python3-venv"
+    fi
+  fi
+fi
+say "installing the project and its tools into .venv"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+echo "$want" > "$stamp"

@@ -1,0 +1,32 @@
+"""Connections to the stack's servers for tests, from the DSNs in .stack/env."""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg2
+import psycopg2.extensions
+import pymysql
+
+from cdc.dsn import parse_dsn
+
+
+def mysql_connect(dsn_text: str, database: str | None = None) -> pymysql.Connection:  # type: ignore[type-arg]
+    dsn = parse_dsn(dsn_text)
+    return pymysql.connect(
+        host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
+        database=database or dsn.database, charset="utf8mb4", autocommit=True,
+    )
+
+
+def postgres_connect(dsn_text: str) -> psycopg2.extensions.connection:
+    dsn = parse_dsn(dsn_text)
+    return psycopg2.connect(
+        host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
+        dbname=dsn.database,
+    )
+
+
+def unique_name(prefix: str) -> str:
+    """A database or topic name no other test run uses."""
+    return f"{prefix}_{secrets.token_hex(4)}"
