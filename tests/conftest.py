@@ -18,7 +18,7 @@ from tests.stack import StackEnv, load_stack_env
 @pytest.fixture(scope="session")
 def stack_env() -> StackEnv:
     if os.environ.get("CDC_TEST_DOCKER") == "1":
-        from tests.docker_stack import start_docker_stack
+        from tests.docker_stack import start_docker_stack  # noqa: PLC0415
 
         return start_docker_stack()
     try:
@@ -42,7 +42,7 @@ def _fail_on_logged_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
-    if skipped and exitstatus == 0:
+    if reporter is not None and skipped and exitstatus == 0:
         reporter.write_line(
             f"FAILED: {len(skipped)} test(s) skipped; a skip hides missing work or a missing "
             "server, so the run fails", red=True,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any, TypeAlias
 
 import psycopg2
 import psycopg2.extensions
 import pymysql
+import pymysql.cursors
 
 from cdc.dsn import parse_dsn
 
+MySQLConnection: TypeAlias = "pymysql.Connection[pymysql.cursors.Cursor]"
 
-def mysql_connect(dsn_text: str, database: str | None = None) -> pymysql.Connection:  # type: ignore[type-arg]
+
+def mysql_connect(dsn_text: str, database: str | None = None) -> MySQLConnection:
     dsn = parse_dsn(dsn_text)
     return pymysql.connect(
         host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
@@ -30,3 +34,11 @@ def postgres_connect(dsn_text: str) -> psycopg2.extensions.connection:
 def unique_name(prefix: str) -> str:
     """A database or topic name no other test run uses."""
     return f"{prefix}_{secrets.token_hex(4)}"
+
+
+def query_one(cursor: pymysql.cursors.Cursor, sql: str) -> tuple[Any, ...]:
+    """The single row a query must return."""
+    cursor.execute(sql)
+    row = cursor.fetchone()
+    assert row is not None, f"no row from: {sql}"
+    return tuple(row)

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from pymysqlreplication import BinLogStreamReader
 from pymysqlreplication.row_event import WriteRowsEvent
 
 from cdc.dsn import parse_dsn
 from cdc.source_requirements import Flavor, unmet_settings
-from tests.db import mysql_connect, postgres_connect, unique_name
+from tests.db import mysql_connect, postgres_connect, query_one, unique_name
 from tests.stack import StackEnv
 
 pytestmark = pytest.mark.integration
@@ -42,8 +42,7 @@ def test_capture_user_has_only_the_grants_capture_needs(stack_env: StackEnv) -> 
 def test_source_binlog_shows_a_row_change_with_column_names(stack_env: StackEnv) -> None:
     database = unique_name("binlog_probe")
     with mysql_connect(stack_env["CDC_SOURCE_ADMIN_DSN"]) as conn, conn.cursor() as cur:
-        cur.execute("SELECT @@global.gtid_binlog_pos")
-        (start_gtid,) = cur.fetchone()
+        (start_gtid,) = query_one(cur, "SELECT @@global.gtid_binlog_pos")
         cur.execute(f"CREATE DATABASE {database}")
         cur.execute(f"CREATE TABLE {database}.payment (id INT PRIMARY KEY, amount DECIMAL(19,4),"
                     " note VARCHAR(20) CHARACTER SET utf8mb4)")
@@ -102,7 +101,9 @@ def _drain(consumer: Consumer, topic: str, seconds: float) -> list[bytes]:
             continue
         if message.error():
             raise KafkaException(message.error())
-        values.append(message.value())
+        value = message.value()
+        assert value is not None
+        values.append(value)
     return values
 
 
@@ -159,8 +160,7 @@ def test_target_mariadb_is_a_separate_server_and_round_trips(stack_env: StackEnv
     database = unique_name("target_probe")
     blob = b"\x00\x01binary\x00\xff"
     with mysql_connect(stack_env["CDC_TARGET_MARIADB_DSN"]) as conn, conn.cursor() as cur:
-        cur.execute("SELECT @@server_id, @@port")
-        target_id, target_port = cur.fetchone()
+        target_id, target_port = query_one(cur, "SELECT @@server_id, @@port")
         cur.execute(f"CREATE DATABASE {database}")
         try:
             cur.execute(f"CREATE TABLE {database}.t (id BIGINT UNSIGNED PRIMARY KEY, "
@@ -173,8 +173,7 @@ def test_target_mariadb_is_a_separate_server_and_round_trips(stack_env: StackEnv
         finally:
             cur.execute(f"DROP DATABASE {database}")
     with mysql_connect(stack_env["CDC_SOURCE_ADMIN_DSN"]) as conn, conn.cursor() as cur:
-        cur.execute("SELECT @@server_id, @@port")
-        source_id, source_port = cur.fetchone()
+        source_id, source_port = query_one(cur, "SELECT @@server_id, @@port")
     assert (target_id, target_port) != (source_id, source_port)
     assert row == (18446744073709551615, Decimal("-1.000000000000000000000000000001"),
                    "\U0001f4b3", blob)
