@@ -1,0 +1,1 @@
+"""Tools that exercise cdc and the replayer against real servers: workloads and benchmarks."""
