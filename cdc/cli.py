@@ -6,6 +6,9 @@ import click
 
 from cdc import __version__
 from cdc.cli_errors import run_reporting_errors
+from cdc.commands.capture import capture
+from cdc.commands.check import check
+from cdc.commands.tail import tail
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +19,11 @@ def cdc() -> None:
 
     The local stack for trying it out starts with 'make up'; see README.md and docs/.
     """
+
+
+cdc.add_command(check)
+cdc.add_command(capture)
+cdc.add_command(tail)
 
 
 def main() -> None:

@@ -14,7 +14,10 @@ from cdc.errors import CdcError
 def run_reporting_errors(command: Callable[..., object]) -> None:
     """Run a click command; a CdcError becomes ``error: ...`` / ``hint: ...`` on stderr."""
     try:
-        command(standalone_mode=False)
+        # Without standalone mode click hands back ctx.exit()'s status instead of exiting.
+        status = command(standalone_mode=False)
+        if isinstance(status, int) and status:
+            sys.exit(status)
     except CdcError as exc:
         click.echo(f"error: {exc.message}", err=True)
         if exc.hint:

@@ -23,9 +23,11 @@ class RequiredSetting:
 
     def hint(self, flavor: Flavor) -> str:
         option = self.variable.replace("_", "-")
+        # log-bin takes the binlog's base name; 'log-bin=ON' would name the files ON.000001.
+        value = "<folder>/<basename>" if self.variable == "log_bin" else self.value
         return (
             f"set {self.variable}={self.value} in the server's configuration "
-            f"([{'mariadbd' if flavor is Flavor.MARIADB else 'mysqld'}] {option}={self.value}) "
+            f"([{'mariadbd' if flavor is Flavor.MARIADB else 'mysqld'}] {option}={value}) "
             f"and restart it; {self.why}"
         )
 

@@ -16,6 +16,23 @@ step "1. The source: MariaDB on $CDC_HOST:$CDC_SOURCE_PORT, binlog in ROW format
 mariadb --no-defaults --socket="$CDC_SOURCE_SOCKET" -uroot --table -e \
   "SELECT @@binlog_format, @@binlog_row_image, @@binlog_row_metadata, @@gtid_binlog_pos AS gtid_before"
 
+start_gtid=$(mariadb --no-defaults --socket="$CDC_SOURCE_SOCKET" -uroot -N -e "SELECT @@gtid_binlog_pos")
+run_id=$(date -u +%Y%m%dT%H%M%S)
+cat > "$work/cdc.toml" <<TOML
+[source]
+dsn = "$CDC_SOURCE_CAPTURE_DSN"
+server_id = 2001
+name = "demo-$run_id"
+
+[kafka]
+bootstrap_servers = "$CDC_KAFKA_BOOTSTRAP"
+
+[capture]
+include = ["payments"]
+start = "gtid:$start_gtid"
+metrics_address = ""
+TOML
+
 step "2. A payments workload: accounts, payments, double-entry ledger, refunds, and the type-torture table"
 rm -f "$work/marks.jsonl"
 cdc-workload --dsn "$CDC_SOURCE_ADMIN_DSN" --database payments --reset \
@@ -34,5 +51,11 @@ mariadb --no-defaults --socket="$CDC_SOURCE_SOCKET" -uroot --table payments -e "
 
 step "4. Marks (wall time, GTID) written during the run, for restores to known points"
 cat "$work/marks.jsonl"
+
+step "5. Capture: every committed row change since $start_gtid into Kafka (topic cdc.demo-$run_id.changelog)"
+cdc capture --config "$work/cdc.toml" --until-caught-up --log-level WARNING
+
+step "6. The changelog's last records, decoded (cdc tail)"
+cdc tail --config "$work/cdc.toml" -n 6
 
 printf '\nThe demo used the stack described in %s (make status; make down to stop it).\n' "$ENV_FILE"

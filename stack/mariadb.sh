@@ -51,6 +51,8 @@ max_binlog_size=256M
 binlog_expire_logs_seconds=604800
 CNF
   fi
+  # Tests start throwaway servers with lines of their own; in my.cnf the later line wins.
+  [ -z "${CDC_MARIADB_EXTRA_CNF:-}" ] || printf '%s\n' "$CDC_MARIADB_EXTRA_CNF" >> "$dir/my.cnf"
 }
 
 client() { mariadb --no-defaults --socket="$socket" -uroot "$@"; }

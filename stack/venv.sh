@@ -25,5 +25,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing the project and its tools into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+.venv/bin/python -m pip install -q -e '.[dev]'
 echo "$want" > "$stamp"

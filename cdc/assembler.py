@@ -1,0 +1,183 @@
+"""Turns source events into changelog records, one whole source transaction at a time (pure).
+
+Each row change becomes one record; the records of a transaction carry its GTID, the GTID
+position once it is applied, and its commit time. The last record of a transaction is held
+back until the commit is seen, so it can be marked ``transaction_last``: a reader of the
+changelog then knows a transaction is complete without looking further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from cdc.binlog.events import (
+    BinlogCoordinates,
+    QueryStatement,
+    RowImages,
+    SourceEvent,
+    SourceIdle,
+    TransactionBegin,
+    TransactionCommit,
+)
+from cdc.changes import ChangeRecord, Operation, Row, SourcePosition, TableSchema
+from cdc.ddl import ddl_target, is_ddl
+from cdc.errors import SourceStreamError
+from cdc.position import Gtid, GtidPosition
+from cdc.schema_registry import SchemaRegistry
+
+Includes = Callable[[str, str | None], bool]
+"""Whether (database, table) is captured; table None asks about a whole database."""
+
+
+@dataclass(frozen=True)
+class Emission:
+    record: ChangeRecord
+    schema: TableSchema | None
+    """The table schema version that encodes the record's row images."""
+    publish_schema: bool
+    """The schema version is new: publish it with (before) this record."""
+
+
+@dataclass
+class _OpenTransaction:
+    gtid: Gtid
+    position_after: GtidPosition
+    commit_time_us: int
+    next_index: int = 0
+
+
+class Assembler:
+    def __init__(self, position: GtidPosition, registry: SchemaRegistry,
+                 includes: Includes) -> None:
+        self.position = position
+        self.registry = registry
+        self._includes = includes
+        self._open: _OpenTransaction | None = None
+        self._held: Emission | None = None
+        self.last_coordinates: BinlogCoordinates | None = None
+
+    @property
+    def at_boundary(self) -> bool:
+        """No source transaction is half-read: a Kafka transaction may end here."""
+        return self._open is None
+
+    def feed(self, event: SourceEvent) -> list[Emission]:
+        match event:
+            case TransactionBegin():
+                return self._begin(event)
+            case RowImages():
+                return self._rows(event)
+            case QueryStatement():
+                return self._statement(event)
+            case TransactionCommit():
+                return self._commit(event)
+            case SourceIdle():
+                self.last_coordinates = event.coordinates
+                return []
+
+    def heartbeat(self, now_us: int) -> ChangeRecord:
+        """A record that says "captured up to here" while the source is idle."""
+        if not self.at_boundary:
+            raise SourceStreamError("a heartbeat cannot be written inside a source transaction")
+        coordinates = self.last_coordinates or BinlogCoordinates("", 0)
+        return ChangeRecord(
+            operation=Operation.HEARTBEAT, database="", table="", schema_version=0,
+            before=None, after=None, statement=None,
+            position=SourcePosition("", str(self.position), 0, coordinates.file,
+                                    coordinates.position),
+            commit_time_us=now_us, transaction_index=0, transaction_last=True,
+        )
+
+    def _begin(self, event: TransactionBegin) -> list[Emission]:
+        if self._open is not None:
+            raise SourceStreamError(
+                f"transaction {event.gtid} began before {self._open.gtid} committed",
+                "the binlog stream restarted mid-transaction; capture resumes from the changelog",
+            )
+        if self.position.contains(event.gtid):
+            raise SourceStreamError(
+                f"transaction {event.gtid} was already captured (position {self.position})",
+                "the binlog stream repeated itself; capture resumes from the changelog",
+            )
+        self._open = _OpenTransaction(event.gtid, self.position.advanced(event.gtid),
+                                      event.commit_time_us)
+        return []
+
+    def _require_open(self, what: str) -> _OpenTransaction:
+        if self._open is None:
+            raise SourceStreamError(f"{what} arrived outside a transaction",
+                                    "capture resumes from the changelog")
+        return self._open
+
+    def _record(self, tx: _OpenTransaction, operation: Operation, *, database: str, table: str,
+                version: int, images: tuple[Row | None, Row | None], statement: str | None,
+                coordinates: BinlogCoordinates) -> ChangeRecord:
+        before, after = images
+        record = ChangeRecord(
+            operation=operation, database=database, table=table, schema_version=version,
+            before=before, after=after, statement=statement,
+            position=SourcePosition(str(tx.gtid), str(tx.position_after), tx.gtid.server_id,
+                                    coordinates.file, coordinates.position),
+            commit_time_us=tx.commit_time_us, transaction_index=tx.next_index,
+            transaction_last=False,
+        )
+        tx.next_index += 1
+        return record
+
+    def _hold(self, emission: Emission) -> list[Emission]:
+        released = [self._held] if self._held is not None else []
+        self._held = emission
+        return released
+
+    def _rows(self, event: RowImages) -> list[Emission]:
+        tx = self._require_open("a row change")
+        self.last_coordinates = event.coordinates
+        if not self._includes(event.database, event.table):
+            return []
+        schema, new = self.registry.resolve(event.database, event.table, event.columns,
+                                            event.primary_key)
+        out: list[Emission] = []
+        for images in event.images:
+            record = self._record(tx, event.operation, database=event.database,
+                                  table=event.table, version=schema.version, images=images,
+                                  statement=None, coordinates=event.coordinates)
+            out += self._hold(Emission(record, schema, new))
+            new = False
+        return out
+
+    def _statement(self, event: QueryStatement) -> list[Emission]:
+        tx = self._require_open("a statement")
+        self.last_coordinates = event.coordinates
+        if not is_ddl(event.statement):
+            return []
+        target = ddl_target(event.statement, event.database)
+        if target.database is not None:
+            if not self._includes(target.database, None):
+                return []
+            database, table, version = target.database, "", 0
+        else:
+            tables = [t for t in target.tables if self._includes(*t)]
+            if not tables:
+                return []
+            versions = [self.registry.version_after_ddl(*t) for t in tables]
+            (database, table), version = tables[0], versions[0]
+        record = self._record(tx, Operation.DDL, database=database, table=table,
+                              version=version, images=(None, None),
+                              statement=event.statement, coordinates=event.coordinates)
+        return self._hold(Emission(record, None, False))
+
+    def _commit(self, event: TransactionCommit) -> list[Emission]:
+        tx = self._require_open("a commit")
+        self.last_coordinates = event.coordinates
+        out: list[Emission] = []
+        if self._held is not None:
+            last = replace(self._held.record, transaction_last=True,
+                           position=replace(self._held.record.position,
+                                            binlog_file=event.coordinates.file,
+                                            binlog_position=event.coordinates.position))
+            out.append(replace(self._held, record=last))
+            self._held = None
+        self.position = tx.position_after
+        self._open = None
+        return out

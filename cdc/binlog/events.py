@@ -1,0 +1,59 @@
+"""What the binlog reader hands to the capture loop: source events in binlog order, already
+turned into canonical values. Pure value types; only ``reader.py`` knows the binlog library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdc.changes import Column, Operation, Row
+from cdc.position import Gtid
+
+
+@dataclass(frozen=True)
+class BinlogCoordinates:
+    file: str
+    position: int
+    """The byte offset just past the event."""
+
+
+@dataclass(frozen=True)
+class TransactionBegin:
+    gtid: Gtid
+    commit_time_us: int
+    """MariaDB writes a transaction's GTID event at commit, stamped with the commit time."""
+    standalone: bool
+    """A single statement (DDL) with no BEGIN/COMMIT around it."""
+
+
+@dataclass(frozen=True)
+class RowImages:
+    operation: Operation
+    database: str
+    table: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    images: tuple[tuple[Row | None, Row | None], ...]
+    """(before, after) per row: before is None for inserts, after is None for deletes."""
+    coordinates: BinlogCoordinates
+
+
+@dataclass(frozen=True)
+class QueryStatement:
+    database: str
+    statement: str
+    coordinates: BinlogCoordinates
+
+
+@dataclass(frozen=True)
+class TransactionCommit:
+    coordinates: BinlogCoordinates
+
+
+@dataclass(frozen=True)
+class SourceIdle:
+    """The source sent a heartbeat: nothing new was committed for a while."""
+
+    coordinates: BinlogCoordinates
+
+
+SourceEvent = TransactionBegin | RowImages | QueryStatement | TransactionCommit | SourceIdle

@@ -1,0 +1,275 @@
+"""The capture loop: binlog in, Kafka transactions out, exactly once.
+
+Order of a start (and of every restart after a failure):
+1. ``init_transactions`` fences any older capture and settles what it left open;
+2. the resume position is read from the committed tail of the changelog;
+3. the binlog is read from that position, and each source transaction is written whole
+   inside a Kafka transaction, which commits only at source-transaction boundaries.
+A crash anywhere loses nothing (the Kafka transaction never committed, so its source
+transactions are read again) and repeats nothing (committed ones are behind the tail).
+Any failure on the way tears everything down and starts again from step 1, with capped
+exponential backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pymysql.connections import Connection
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_never,
+    wait_exponential,
+)
+
+from cdc.assembler import Assembler, Emission
+from cdc.avro.codec import (
+    decode_record,
+    encode_key,
+    encode_record,
+    schema_topic_key,
+    table_schema_from_bytes,
+    table_schema_to_bytes,
+)
+from cdc.binlog.events import SourceIdle
+from cdc.binlog.reader import BinlogSource, SourceConnectionError
+from cdc.capture_metrics import CaptureMetrics
+from cdc.changes import ChangeRecord, TableSchema
+from cdc.config import CaptureConfig
+from cdc.errors import SourceCheckError, SourceStreamError
+from cdc.kafka.errors import KafkaUnavailableError
+from cdc.kafka.reader import read_committed, read_last_committed
+from cdc.kafka.topics import ensure_topics
+from cdc.kafka.writer import ChangelogWriter
+from cdc.position import GtidPosition
+from cdc.schema_registry import SchemaRegistry
+from cdc.startup_checks import (
+    SourceFacts,
+    check_position_available,
+    connect_source,
+    earliest_available_position,
+    run_startup_checks,
+    tables_without_primary_key,
+)
+
+log = logging.getLogger(__name__)
+
+RETRIABLE = (SourceConnectionError, KafkaUnavailableError, SourceStreamError)
+# A Kafka transaction this large is committed at the next source-transaction boundary even
+# before the commit interval is up, to bound what a restart has to read again.
+MAX_TRANSACTION_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    position: str
+    records: int
+    transactions: int
+
+
+class _CaptureFinishedError(Exception):
+    """Control flow only: the run is over (stopped or caught up)."""
+
+
+def load_schemas(config: CaptureConfig) -> list[TableSchema]:
+    return [table_schema_from_bytes(r.value)
+            for r in read_committed(config.kafka.bootstrap_servers, config.schemas_topic)]
+
+
+def last_committed_record(config: CaptureConfig,
+                          registry: SchemaRegistry) -> ChangeRecord | None:
+    stored = read_last_committed(config.kafka.bootstrap_servers, config.changelog_topic)
+    return decode_record(stored.value, registry.lookup) if stored else None
+
+
+class Capture:
+    def __init__(self, config: CaptureConfig, *, until_caught_up: bool = False,
+                 stop: threading.Event | None = None, metrics: CaptureMetrics | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.until_caught_up = until_caught_up
+        self.stop = stop or threading.Event()
+        self.metrics = metrics or CaptureMetrics()
+        self.clock = clock
+        self.records = 0
+        self.transactions = 0
+        self.position = GtidPosition()
+        self._caught_up_target: GtidPosition | None = None
+        self._producer: ChangelogWriter | None = None
+
+    def run(self) -> CaptureResult:
+        facts = run_startup_checks(self.config)
+        self._warn_about_tables_without_key()
+        kafka = self.config.kafka
+        ensure_topics(kafka.bootstrap_servers, changelog=self.config.changelog_topic,
+                      schemas=self.config.schemas_topic,
+                      replication_factor=kafka.replication_factor,
+                      min_insync_replicas=kafka.min_insync_replicas,
+                      max_record_bytes=kafka.max_record_bytes)
+        if self.until_caught_up:
+            self._caught_up_target = GtidPosition.parse(facts.gtid_binlog_pos)
+        retrying = Retrying(
+            retry=retry_if_exception_type(RETRIABLE),
+            wait=wait_exponential(multiplier=0.5, max=30),
+            stop=stop_never,
+            before_sleep=self._log_retry,
+            sleep=self._sleep_unless_stopped,
+            reraise=True,
+        )
+        with contextlib.suppress(_CaptureFinishedError):
+            retrying(self._capture_once, facts)
+        return CaptureResult(str(self.position), self.records, self.transactions)
+
+    def _sleep_unless_stopped(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise _CaptureFinishedError
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.metrics.restarts.inc()
+        if isinstance(exc, KafkaUnavailableError):
+            self.metrics.kafka_failures.inc()
+        log.warning("capture restarts from the changelog after: %s (attempt %d)",
+                    exc, state.attempt_number)
+
+    def _warn_about_tables_without_key(self) -> None:
+        with connect_source(self.config) as conn:
+            for name in tables_without_primary_key(conn, self.config.table_filter):
+                log.warning("table %s has no primary key: its changes are captured, but "
+                            "restores and verification can only compare whole rows", name)
+
+    def _start_position(self, facts: SourceFacts, registry: SchemaRegistry) -> GtidPosition:
+        last = last_committed_record(self.config, registry)
+        if last is not None:
+            return GtidPosition.parse(last.position.gtid_position)
+        start = self.config.capture
+        if start.start_gtid is not None:
+            return GtidPosition.parse(start.start_gtid)
+        with self._source_connection() as conn:
+            if start.start == "earliest":
+                return GtidPosition.parse(earliest_available_position(conn, facts.flavor))
+            with conn.cursor() as cur:
+                cur.execute("SELECT @@global.gtid_binlog_pos")
+                row = cur.fetchone()
+        return GtidPosition.parse(str(row[0]) if row else "")
+
+    def _source_connection(self) -> Connection:
+        """A connection for work inside the retry loop: failing to connect is retried there,
+        unlike at start-up, where it is a configuration problem."""
+        try:
+            return connect_source(self.config)
+        except SourceCheckError as exc:
+            raise SourceConnectionError(exc.message, exc.hint) from exc
+
+    def _named_databases(self) -> list[str] | None:
+        """The databases the include patterns name exactly, or None when one is a wildcard."""
+        patterns = self.config.table_filter.include
+        if any(p.has_wildcard_database for p in patterns):
+            return None
+        return sorted({p.database for p in patterns})
+
+    def _caught_up(self) -> bool:
+        target = self._caught_up_target
+        return target is not None and all(self.position.contains(g) for g in target.by_domain)
+
+    def _writer(self) -> ChangelogWriter:
+        """The changelog producer, kept across restarts of the loop.
+
+        ``init_transactions`` runs once per producer: a capture that another one fenced stays
+        fenced (and stops) instead of fencing the newer one back on its next attempt.
+        """
+        if self._producer is not None and self._producer.usable:
+            return self._producer
+        kafka = self.config.kafka
+        writer = ChangelogWriter(
+            kafka.bootstrap_servers, transactional_id=self.config.transactional_id,
+            changelog_topic=self.config.changelog_topic, schemas_topic=self.config.schemas_topic,
+            transaction_timeout_ms=kafka.transaction_timeout_ms,
+            max_record_bytes=kafka.max_record_bytes, extra=dict(kafka.producer))
+        writer.init()
+        self._producer = writer
+        return writer
+
+    def _capture_once(self, facts: SourceFacts) -> None:
+        source: BinlogSource | None = None
+        writer = self._writer()
+        try:
+            registry = SchemaRegistry(load_schemas(self.config))
+            self.position = self._start_position(facts, registry)
+            with self._source_connection() as conn:
+                check_position_available(conn, str(self.position), facts.flavor)
+            log.info("capture resumes after GTID position %r", str(self.position))
+            if self._caught_up():
+                return
+            source = BinlogSource(self.config.source_dsn, self.config.source.server_id,
+                                  self.position, only_databases=self._named_databases())
+            self._pump(source, writer, Assembler(self.position, registry,
+                                                 self.config.table_filter.includes))
+        finally:
+            if source is not None:
+                source.close()
+            writer.abort()
+
+    def _pump(self, source: BinlogSource, writer: ChangelogWriter, assembler: Assembler) -> None:
+        interval_s = self.config.kafka.commit_interval_ms / 1000
+        heartbeat_s = self.config.capture.heartbeat_interval_s
+        writer.begin()
+        opened = last_written = self.clock()
+        tail = self.position  # what the changelog's last record will say once committed
+        pending_transactions = 0
+        for event in source.events():
+            for emission in assembler.feed(event):
+                self._write(writer, emission)
+                if emission.record.transaction_last:
+                    tail = GtidPosition.parse(emission.record.position.gtid_position)
+                last_written = self.clock()
+            if not assembler.at_boundary:
+                if self.stop.is_set():
+                    return  # writer.close() aborts the open Kafka transaction
+                continue
+            if assembler.position != self.position:
+                pending_transactions += 1
+                self.position = assembler.position
+            now = self.clock()
+            finishing = self.stop.is_set() or self._caught_up()
+            idle = isinstance(event, SourceIdle)
+            # Transactions that gave no record (filtered tables) move the position too: a
+            # heartbeat records it, so the tail always says how far capture got.
+            if (finishing and tail != self.position) or now - last_written >= heartbeat_s:
+                self._write_heartbeat(writer, assembler, now)
+                tail = self.position
+                last_written = now
+            due = writer.records_in_transaction > 0 and (
+                finishing or idle or now - opened >= interval_s
+                or writer.bytes_in_transaction >= MAX_TRANSACTION_BYTES)
+            if due:
+                writer.commit()
+                self.transactions += pending_transactions
+                self.metrics.committed(pending_transactions, self.position, now)
+                pending_transactions = 0
+                writer.begin()
+                opened = now
+            if finishing:
+                raise _CaptureFinishedError
+
+    def _write_heartbeat(self, writer: ChangelogWriter, assembler: Assembler, now: float) -> None:
+        record = assembler.heartbeat(int(now * 1_000_000))
+        writer.write(None, encode_record(record, None), "a heartbeat")
+
+    def _write(self, writer: ChangelogWriter, emission: Emission) -> None:
+        record, schema = emission.record, emission.schema
+        if emission.publish_schema and schema is not None:
+            writer.write_schema(schema_topic_key(schema.database, schema.table, schema.version),
+                                table_schema_to_bytes(schema))
+        what = f"the {record.operation.value} of a row of {record.database}.{record.table} " \
+               f"(GTID {record.position.gtid})"
+        writer.write(encode_key(record, schema), encode_record(record, schema), what)
+        self.records += 1
+        self.metrics.record_written(record)

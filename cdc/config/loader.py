@@ -1,0 +1,53 @@
+"""Reads ``cdc.toml``, lays the environment over it, reads the password file, validates.
+
+The environment is a parameter, so tests pass a plain dict and nothing reads ``os.environ``
+behind the caller's back.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cdc.config.environment import environment_overrides, merged
+from cdc.config.models import CaptureConfig
+from cdc.config.password import with_password_from_file
+from cdc.config.problems import config_error
+from cdc.errors import ConfigError
+
+
+def load_config(path: str | Path, environ: Mapping[str, str]) -> CaptureConfig:
+    """The validated configuration, or a ConfigError naming every problem and its key."""
+    path = Path(path)
+    overrides, origins = environment_overrides(environ, CaptureConfig)
+    data = merged(read_toml(path), overrides)
+    data = with_password_from_file(data, path.parent)
+    try:
+        return CaptureConfig.model_validate(data)
+    except ValidationError as exc:
+        # The error holds the raw input, DSN and password included: never chain it.
+        raise config_error(exc, path, CaptureConfig, origins) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist",
+                          "pass the path with --config; examples/cdc.toml shows every "
+                          "section") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory",
+                          "pass the path of the TOML file with --config") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}",
+                          "make it readable by the user the service runs as") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}",
+                          'fix the syntax there; strings need quotes, e.g. '
+                          'dsn = "mysql://cdc_capture@127.0.0.1:3306/"') from None

@@ -1,0 +1,305 @@
+"""The capture configuration: what an operator writes in ``cdc.toml``, validated and frozen.
+
+Field descriptions double as the hints of validation errors. Secrets (the source password,
+wherever it comes from) are held so that ``repr``, ``str`` and dumps never show them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SecretStr,
+    model_validator,
+)
+
+from cdc.config.problems import InvalidValueError
+from cdc.config.table_filter import SYSTEM_SCHEMAS, TableFilter, TablePattern
+from cdc.dsn import Dsn, Engine, parse_dsn
+from cdc.errors import ConfigError
+from cdc.position import GtidPosition
+
+MAX_SERVER_ID = 4_294_967_295
+_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_NOT_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_QUOTED = re.compile(r"'([^']*)'")
+# A MySQL GTID set: uuid:interval[:interval...], several joined by commas.
+_MYSQL_GTID_SET = re.compile(
+    r"^\s*[0-9a-fA-F-]{36}(:\d+(-\d+)?)+(\s*,\s*[0-9a-fA-F-]{36}(:\d+(-\d+)?)+)*\s*$")
+_DSN_FORM = ("write it as mysql://user@host:3306/ and give the password in CDC_SOURCE__PASSWORD "
+             "or source.password_file; inside a DSN, percent-encode @ : / ? # as "
+             "%40 %3A %2F %3F %23")
+# Capture sets these itself; an override would break exactly-once delivery or contradict
+# the key that owns the value.
+_PRODUCER_KEYS_OWNED = {
+    "bootstrap.servers": "set kafka.bootstrap_servers instead",
+    "transactional.id": "capture derives it from source.name (cdc-capture-<name>)",
+    "transaction.timeout.ms": "set kafka.transaction_timeout_ms instead",
+    "message.max.bytes": "set kafka.max_record_bytes instead",
+    "enable.idempotence": "exactly-once delivery needs it on; capture sets it",
+    "acks": "exactly-once delivery needs acks=all; capture sets it",
+}
+
+
+def _source_dsn(value: object) -> Dsn:
+    if not isinstance(value, str):
+        raise InvalidValueError("must be a string", _DSN_FORM)
+    try:
+        dsn = parse_dsn(value)
+    except ConfigError as exc:
+        raise InvalidValueError(_without_parts_of(value, exc.message), _DSN_FORM) from None
+    if dsn.engine is not Engine.MYSQL:
+        raise InvalidValueError(
+            f"must be a mysql:// or mariadb:// DSN, not {dsn.engine.value}://",
+            "capture reads the binlog of a MySQL or MariaDB server; " + _DSN_FORM)
+    return dsn
+
+
+def _without_parts_of(dsn_text: str, message: str) -> str:
+    """``message`` with every quoted fragment of the DSN's address part blanked: a password
+    holding an unescaped '@' or '/' can end up quoted in the parser's 'bad port' message."""
+    address = dsn_text.partition("://")[2]
+    return _QUOTED.sub(lambda m: "'***'" if m.group(1) in address else m.group(0), message)
+
+
+def _not_empty_password(value: SecretStr | None) -> SecretStr | None:
+    # An empty CDC_SOURCE__PASSWORD (a failed $(...) in a script) would otherwise replace the
+    # password of the file or DSN and end in a puzzling login refusal.
+    if value is not None and not value.get_secret_value():
+        raise InvalidValueError("is empty", "give the password, or unset CDC_SOURCE__PASSWORD "
+                                "to use password_file or the DSN's")
+    return value
+
+
+def _name(value: str) -> str:
+    why = "it becomes part of Kafka topic names and the transactional id"
+    if not _NAME.match(value):
+        raise InvalidValueError(f"{value!r} may hold only letters, digits, '.', '_' and '-'", why)
+    if len(value) > 200:
+        raise InvalidValueError(f"is {len(value)} characters long; at most 200 fit", why)
+    return value
+
+
+def _topic_prefix(value: str) -> str:
+    _name(value)
+    longest = 249 - len(".changelog")  # Kafka's limit on a topic name
+    if len(value) > longest:
+        raise InvalidValueError(f"is {len(value)} characters long; at most {longest} fit",
+                                "Kafka topic names are limited to 249 characters")
+    return value
+
+
+def _bootstrap_servers(value: str) -> str:
+    for server in value.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise InvalidValueError(f"{server.strip()!r} is not host:port",
+                                    "list the brokers as host:port[,host:port...], e.g. "
+                                    "127.0.0.1:19092")
+    return value
+
+
+def _patterns(values: list[str]) -> list[str]:
+    for text in values:
+        try:
+            pattern = TablePattern.parse(text)
+        except ValueError as exc:
+            raise InvalidValueError(str(exc)) from None
+        if pattern.database in SYSTEM_SCHEMAS:
+            raise InvalidValueError(f"{text!r} names a system schema",
+                                    f"{', '.join(sorted(SYSTEM_SCHEMAS))} are never captured")
+    return values
+
+
+def _start(value: str) -> str:
+    if value in ("current", "earliest"):
+        return value
+    if not value.startswith("gtid:"):
+        raise InvalidValueError(f"{value!r} is not a start position",
+                                "use 'current', 'earliest' or 'gtid:<position>', e.g. "
+                                "'gtid:0-1001-42' (MariaDB) or 'gtid:<uuid>:1-42' (MySQL)")
+    position = value.removeprefix("gtid:")
+    if _MYSQL_GTID_SET.match(position):
+        return value
+    try:
+        GtidPosition.parse(position)
+    except ConfigError as exc:
+        raise InvalidValueError(f"{value!r}: {exc.message}", exc.hint) from None
+    return value
+
+
+def _metrics_address(value: str) -> str:
+    if value == "":
+        return value
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidValueError(f"{value!r} is not host:port",
+                                "write e.g. '127.0.0.1:9108', or '' to serve no metrics")
+    return value
+
+
+class _Section(BaseModel):
+    # strict: a TOML string is not silently taken for a number, nor a number for a string.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class SourceSettings(_Section):
+    dsn: Annotated[Dsn, PlainValidator(_source_dsn),
+                   PlainSerializer(lambda dsn: dsn.redacted(), return_type=str)] = Field(
+        description="the source server and the capture user, as mysql://user@host:port/")
+    password: Annotated[SecretStr | None, AfterValidator(_not_empty_password)] = Field(
+        default=None,
+        description="the capture user's password; best given as CDC_SOURCE__PASSWORD")
+    password_file: str | None = Field(
+        default=None,
+        description="a file holding the capture user's password (relative to the config file)")
+    server_id: int = Field(
+        ge=1, le=MAX_SERVER_ID,
+        description="the replica server id capture reads the binlog with; it must differ "
+                    "from the source's own server_id and from every other replica's")
+    name: Annotated[str, AfterValidator(_name)] = Field(
+        default="",
+        description="the source's identity in topic names and the transactional id "
+                    "(default: <host>-<port> of the DSN)")
+    flavor: Literal["auto", "mariadb", "mysql"] = Field(
+        default="auto", description="the server kind; 'auto' tells from @@version")
+
+    @model_validator(mode="after")
+    def _derived(self) -> SourceSettings:
+        if self.password_file is not None and self.password is None:
+            raise InvalidValueError("was not read", "load the configuration with load_config, "
+                                    "which reads the password file", key="password_file")
+        if not self.name:
+            derived = _NOT_NAME.sub("-", f"{self.dsn.host}-{self.dsn.port}")
+            return self.model_copy(update={"name": derived})
+        return self
+
+    @property
+    def dsn_with_password(self) -> Dsn:
+        """The DSN capture connects with: the password from the ``password`` key (or its
+        file) when given, else the one in the DSN."""
+        if self.password is None:
+            return self.dsn
+        return dataclasses.replace(self.dsn, password=self.password.get_secret_value())
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: Annotated[str, AfterValidator(_bootstrap_servers)] = Field(
+        description="the Kafka brokers, host:port[,host:port...]")
+    topic_prefix: Annotated[str, AfterValidator(_topic_prefix)] = Field(
+        default="", description="the start of every topic name (default: cdc.<source.name>)")
+    replication_factor: int = Field(
+        default=1, ge=1, le=32767, description="replicas of each topic capture creates")
+    min_insync_replicas: int = Field(
+        default=1, ge=1, le=32767,
+        description="replicas that must have a write before it counts as done")
+    commit_interval_ms: int = Field(
+        default=200, ge=1, le=600_000,
+        description="how long capture batches source transactions into one Kafka transaction")
+    transaction_timeout_ms: int = Field(
+        default=900_000, ge=1_000, le=2_147_483_647,
+        description="the Kafka transaction timeout; at most the broker's "
+                    "transaction.max.timeout.ms")
+    max_record_bytes: int = Field(
+        default=67_108_864, ge=1_024, le=1_000_000_000,
+        description="the largest record capture writes; the topics get the same "
+                    "max.message.bytes")
+    # Values may be credentials (sasl.password, ssl.key.password): shown as keys only.
+    producer: Annotated[dict[str, str], PlainSerializer(
+        lambda table: dict.fromkeys(table, "***"), return_type=dict[str, str])] = Field(
+        default_factory=dict, repr=False,
+        description="extra librdkafka producer settings, e.g. security.protocol")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        if self.min_insync_replicas > self.replication_factor:
+            raise InvalidValueError(
+                f"is {self.min_insync_replicas}, more than replication_factor "
+                f"{self.replication_factor}", "no write could ever succeed; lower it or "
+                "raise replication_factor", key="min_insync_replicas")
+        if self.commit_interval_ms >= self.transaction_timeout_ms:
+            raise InvalidValueError(
+                f"is {self.commit_interval_ms}, not shorter than transaction_timeout_ms "
+                f"{self.transaction_timeout_ms}", "every Kafka transaction would time out; "
+                "lower it", key="commit_interval_ms")
+        for owned, why in _PRODUCER_KEYS_OWNED.items():
+            if owned in self.producer:
+                raise InvalidValueError(f"{owned!r} cannot be set here", why, key="producer")
+        return self
+
+
+class CaptureSettings(_Section):
+    include: Annotated[list[str], AfterValidator(_patterns)] = Field(
+        default_factory=lambda: ["*"], min_length=1,
+        description="'db' or 'db.table' patterns (wildcards allowed) of what to capture")
+    exclude: Annotated[list[str], AfterValidator(_patterns)] = Field(
+        default_factory=list,
+        description="patterns left out even when included; system schemas are always left out")
+    start: Annotated[str, AfterValidator(_start)] = Field(
+        default="current",
+        description="where to begin when the changelog is empty: 'current', 'earliest' or "
+                    "'gtid:<position>'")
+    heartbeat_interval_s: int = Field(
+        default=5, ge=1, le=3600,
+        description="how often an idle capture records its position in the changelog")
+    metrics_address: Annotated[str, AfterValidator(_metrics_address)] = Field(
+        default="127.0.0.1:9108",
+        description="host:port of the Prometheus metrics, or '' for none")
+
+    @property
+    def start_gtid(self) -> str | None:
+        """The GTID position of a ``gtid:`` start, else None."""
+        return self.start.removeprefix("gtid:") if self.start.startswith("gtid:") else None
+
+    @property
+    def metrics_endpoint(self) -> tuple[str, int] | None:
+        if not self.metrics_address:
+            return None
+        host, _, port = self.metrics_address.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class CaptureConfig(BaseModel):
+    """Everything ``cdc capture`` and ``cdc check`` need; built by ``load_config``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    source: SourceSettings
+    kafka: KafkaSettings
+    capture: CaptureSettings = CaptureSettings()
+
+    @model_validator(mode="after")
+    def _derived(self) -> CaptureConfig:
+        if self.kafka.topic_prefix:
+            return self
+        kafka = self.kafka.model_copy(update={"topic_prefix": f"cdc.{self.source.name}"})
+        return self.model_copy(update={"kafka": kafka})
+
+    @property
+    def source_dsn(self) -> Dsn:
+        """The source DSN with the password resolved; its repr and str stay redacted."""
+        return self.source.dsn_with_password
+
+    @property
+    def changelog_topic(self) -> str:
+        return f"{self.kafka.topic_prefix}.changelog"
+
+    @property
+    def schemas_topic(self) -> str:
+        return f"{self.kafka.topic_prefix}.schemas"
+
+    @property
+    def transactional_id(self) -> str:
+        return f"cdc-capture-{self.source.name}"
+
+    @property
+    def table_filter(self) -> TableFilter:
+        return TableFilter.from_patterns(self.capture.include, self.capture.exclude)

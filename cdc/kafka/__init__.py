@@ -1,0 +1,1 @@
+"""Kafka adapters: topics, the transactional changelog writer and changelog readers."""

@@ -1,0 +1,49 @@
+"""Kafka errors translated at the boundary into the project's own (arroyo's rule)."""
+
+from __future__ import annotations
+
+from confluent_kafka import KafkaError, KafkaException
+
+from cdc.errors import CaptureFencedError, CdcError, RecordTooLargeError
+
+
+class KafkaUnavailableError(CdcError):
+    """Kafka could not be reached or refused the operation for now; worth retrying."""
+
+
+_FENCED = {
+    KafkaError._FENCED,
+    KafkaError.PRODUCER_FENCED,
+    KafkaError.INVALID_PRODUCER_EPOCH,
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+}
+_TOO_LARGE = {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE}
+
+
+def kafka_error_code(exc: BaseException) -> int | None:
+    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
+        code: int = exc.args[0].code()
+        return code
+    return None
+
+
+def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> CdcError:
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    code = error.code() if error is not None else None
+    text = error.str() if error is not None else str(exc)
+    if code in _FENCED:
+        return CaptureFencedError(
+            f"another capture with transactional.id {transactional_id!r} took over the "
+            f"changelog while {doing}; this one stopped and wrote nothing more",
+            "run exactly one capture per source; the newest one keeps going",
+        )
+    if code in _TOO_LARGE:
+        return RecordTooLargeError(
+            f"Kafka refused a record as too large while {doing}: {text}",
+            "raise kafka.max_record_bytes in the config and the changelog topic's "
+            "max.message.bytes (and the broker's message.max.bytes) together",
+        )
+    return KafkaUnavailableError(
+        f"Kafka failed while {doing}: {text}",
+        "check that the brokers in kafka.bootstrap_servers are up; capture retries",
+    )

@@ -1,0 +1,84 @@
+"""Creates the changelog and schemas topics when missing, and refuses unsafe existing ones."""
+
+from __future__ import annotations
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+)
+
+from cdc.errors import ConfigError
+from cdc.kafka.errors import translate
+
+TIMEOUT_S = 30.0
+
+
+def changelog_topic_config(min_insync_replicas: int, max_record_bytes: int) -> dict[str, str]:
+    # The changelog is the backup: nothing may ever age out or be compacted away.
+    return {
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
+        "cleanup.policy": "delete",
+        "min.insync.replicas": str(min_insync_replicas),
+        "max.message.bytes": str(max_record_bytes),
+        "unclean.leader.election.enable": "false",
+    }
+
+
+def schemas_topic_config(min_insync_replicas: int) -> dict[str, str]:
+    return {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": str(min_insync_replicas),
+        "retention.ms": "-1",
+    }
+
+
+def ensure_topics(
+    bootstrap_servers: str, *, changelog: str, schemas: str, replication_factor: int,
+    min_insync_replicas: int, max_record_bytes: int,
+) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    try:
+        existing = admin.list_topics(timeout=TIMEOUT_S).topics
+    except KafkaException as exc:
+        raise translate(exc, "listing topics") from exc
+    wanted = {
+        changelog: changelog_topic_config(min_insync_replicas, max_record_bytes),
+        schemas: schemas_topic_config(min_insync_replicas),
+    }
+    missing = [NewTopic(name, num_partitions=1, replication_factor=replication_factor,
+                        config=config)
+               for name, config in wanted.items() if name not in existing]
+    if missing:
+        for name, future in admin.create_topics(missing, operation_timeout=TIMEOUT_S).items():
+            try:
+                future.result(timeout=TIMEOUT_S)
+            except KafkaException as exc:
+                if "already exists" not in str(exc).lower():
+                    raise translate(exc, f"creating topic {name}") from exc
+    if changelog in existing:
+        _refuse_unsafe_changelog(admin, changelog, len(existing[changelog].partitions))
+
+
+def _refuse_unsafe_changelog(admin: AdminClient, topic: str, partitions: int) -> None:
+    if partitions != 1:
+        raise ConfigError(
+            f"changelog topic {topic} has {partitions} partitions",
+            "the changelog needs exactly one partition to keep the source's commit order; "
+            "use a new kafka.topic_prefix",
+        )
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    try:
+        configs = admin.describe_configs([resource])[resource].result(timeout=TIMEOUT_S)
+    except KafkaException as exc:
+        raise translate(exc, f"reading the settings of topic {topic}") from exc
+    for key in ("retention.ms", "retention.bytes"):
+        value = configs[key].value if key in configs else "-1"
+        if value != "-1":
+            raise ConfigError(
+                f"changelog topic {topic} has {key}={value}: old changes would be deleted",
+                f"the changelog is the backup; set it with: kafka-configs.sh --alter "
+                f"--entity-type topics --entity-name {topic} --add-config {key}=-1",
+            )
