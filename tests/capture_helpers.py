@@ -131,15 +131,19 @@ def registry_of(setup: CaptureSetup) -> SchemaRegistry:
                           for r in read_committed(setup.bootstrap, setup.schemas_topic))
 
 
-def changelog(setup: CaptureSetup) -> list[ChangeRecord]:
-    """Every committed record, decoded, heartbeats included."""
+def iter_changelog(setup: CaptureSetup) -> Iterator[ChangeRecord]:
+    """Every committed record, decoded, heartbeats included, one at a time."""
     registry = registry_of(setup)
 
     def lookup(database: str, table: str, version: int) -> TableSchema:
         return registry.lookup(database, table, version)
 
-    return [decode_record(r.value, lookup)
-            for r in read_committed(setup.bootstrap, setup.changelog_topic)]
+    for stored in read_committed(setup.bootstrap, setup.changelog_topic):
+        yield decode_record(stored.value, lookup)
+
+
+def changelog(setup: CaptureSetup) -> list[ChangeRecord]:
+    return list(iter_changelog(setup))
 
 
 def row_changes(records: list[ChangeRecord]) -> list[ChangeRecord]:
