@@ -40,3 +40,6 @@ test: venv up
 
 demo: venv up
 	@bash stack/demo.sh
+
+bench: venv up
+	$(VENV)/python -m bench.capture_throughput

@@ -103,6 +103,7 @@ class Capture:
         self.position = GtidPosition()
         self._caught_up_target: GtidPosition | None = None
         self._producer: ChangelogWriter | None = None
+        self._uncommitted_records = 0
 
     def run(self) -> CaptureResult:
         facts = run_startup_checks(self.config)
@@ -221,6 +222,7 @@ class Capture:
         interval_s = self.config.kafka.commit_interval_ms / 1000
         heartbeat_s = self.config.capture.heartbeat_interval_s
         writer.begin()
+        self._uncommitted_records = 0
         opened = last_written = self.clock()
         tail = self.position  # what the changelog's last record will say once committed
         pending_transactions = 0
@@ -252,6 +254,9 @@ class Capture:
             if due:
                 writer.commit()
                 self.transactions += pending_transactions
+                # Only what Kafka committed counts: an aborted transaction is written again.
+                self.records += self._uncommitted_records
+                self._uncommitted_records = 0
                 self.metrics.committed(pending_transactions, self.position, now)
                 pending_transactions = 0
                 writer.begin()
@@ -262,6 +267,7 @@ class Capture:
     def _write_heartbeat(self, writer: ChangelogWriter, assembler: Assembler, now: float) -> None:
         record = assembler.heartbeat(int(now * 1_000_000))
         writer.write(None, encode_record(record, None), "a heartbeat")
+        self._uncommitted_records += 1
 
     def _write(self, writer: ChangelogWriter, emission: Emission) -> None:
         record, schema = emission.record, emission.schema
@@ -271,5 +277,5 @@ class Capture:
         what = f"the {record.operation.value} of a row of {record.database}.{record.table} " \
                f"(GTID {record.position.gtid})"
         writer.write(encode_key(record, schema), encode_record(record, schema), what)
-        self.records += 1
+        self._uncommitted_records += 1
         self.metrics.record_written(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AdminClient,
@@ -58,8 +60,21 @@ def ensure_topics(
             except KafkaException as exc:
                 if "already exists" not in str(exc).lower():
                     raise translate(exc, f"creating topic {name}") from exc
+        _wait_for_leaders(admin, [topic.topic for topic in missing])
     if changelog in existing:
         _refuse_unsafe_changelog(admin, changelog, len(existing[changelog].partitions))
+
+
+def _wait_for_leaders(admin: AdminClient, topics: list[str]) -> None:
+    """A topic just created has no leader for a moment; reading its offsets then fails."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=TIMEOUT_S).topics
+        if all(name in metadata and metadata[name].partitions
+               and all(p.leader >= 0 for p in metadata[name].partitions.values())
+               for name in topics):
+            return
+        time.sleep(0.1)
 
 
 def _refuse_unsafe_changelog(admin: AdminClient, topic: str, partitions: int) -> None:
