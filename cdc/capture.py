@@ -56,7 +56,6 @@ from cdc.startup_checks import (
     connect_source,
     earliest_available_position,
     run_startup_checks,
-    tables_without_primary_key,
 )
 
 log = logging.getLogger(__name__)
@@ -107,7 +106,8 @@ class Capture:
 
     def run(self) -> CaptureResult:
         facts = run_startup_checks(self.config)
-        self._warn_about_tables_without_key()
+        for warning in facts.warnings:
+            log.warning("%s", warning)
         kafka = self.config.kafka
         ensure_topics(kafka.bootstrap_servers, changelog=self.config.changelog_topic,
                       schemas=self.config.schemas_topic,
@@ -139,12 +139,6 @@ class Capture:
             self.metrics.kafka_failures.inc()
         log.warning("capture restarts from the changelog after: %s (attempt %d)",
                     exc, state.attempt_number)
-
-    def _warn_about_tables_without_key(self) -> None:
-        with connect_source(self.config) as conn:
-            for name in tables_without_primary_key(conn, self.config.table_filter):
-                log.warning("table %s has no primary key: its changes are captured, but "
-                            "restores and verification can only compare whole rows", name)
 
     def _start_position(self, facts: SourceFacts, registry: SchemaRegistry) -> GtidPosition:
         last = last_committed_record(self.config, registry)
@@ -263,6 +257,9 @@ class Capture:
                 opened = now
             if finishing:
                 raise _CaptureFinishedError
+        # A blocking binlog dump only ends when the server closes it (a shutdown, a kill).
+        raise SourceConnectionError("the source closed the binlog stream",
+                                    "capture reconnects and resumes from the changelog")
 
     def _write_heartbeat(self, writer: ChangelogWriter, assembler: Assembler, now: float) -> None:
         record = assembler.heartbeat(int(now * 1_000_000))

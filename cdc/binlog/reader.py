@@ -104,7 +104,7 @@ class BinlogSource:
                         yield SourceIdle(coordinates)
                     case _:
                         pass
-        except pymysql.err.OperationalError as exc:
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
             raise SourceConnectionError(
                 f"lost the binlog connection: {exc}",
                 "capture reconnects with backoff and resumes from the last committed record",

@@ -182,7 +182,7 @@ def test_a_table_without_primary_key_is_captured_with_a_warning(
     setup = write_capture_config(tmp_path, stack_env, d, f"gtid:{start}")
     result = run_capture_until_caught_up(setup)
     assert result.returncode == 0, result.stderr
-    assert f"{d}.log has no primary key" in result.stderr
+    assert f"have no primary key: {d}.log" in result.stderr
     ops = [(r.operation.value, r.image) for r in row_changes(changelog(setup)) if r.table]
     assert ops[-3:] == [("insert", {"msg": "a", "n": 1}), ("insert", {"msg": "a", "n": 1}),
                         ("delete", {"msg": "a", "n": 1})]
