@@ -90,7 +90,7 @@ class CaptureMetrics:
                 self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                """Scrapes every few seconds would drown capture's own log."""
 
         server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
         threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

@@ -103,7 +103,7 @@ class BinlogSource:
                     case HeartbeatLogEvent():
                         yield SourceIdle(coordinates)
                     case _:
-                        pass
+                        pass  # rotate events: the library follows them into the next file
         except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
             raise SourceConnectionError(
                 f"lost the binlog connection: {exc}",
