@@ -31,21 +31,18 @@ from tenacity import (
 
 from cdc.assembler import Assembler, Emission
 from cdc.avro.codec import (
-    decode_record,
     encode_key,
     encode_record,
     schema_topic_key,
-    table_schema_from_bytes,
     table_schema_to_bytes,
 )
 from cdc.binlog.events import SourceIdle
 from cdc.binlog.reader import BinlogSource, SourceConnectionError
 from cdc.capture_metrics import CaptureMetrics
-from cdc.changes import ChangeRecord, TableSchema
+from cdc.changelog_store import last_committed_record, load_registry
 from cdc.config import CaptureConfig
 from cdc.errors import SourceCheckError, SourceStreamError
 from cdc.kafka.errors import KafkaUnavailableError
-from cdc.kafka.reader import read_committed, read_last_committed
 from cdc.kafka.topics import ensure_topics
 from cdc.kafka.writer import ChangelogWriter
 from cdc.position import GtidPosition
@@ -75,17 +72,6 @@ class CaptureResult:
 
 class _CaptureFinishedError(Exception):
     """Control flow only: the run is over (stopped or caught up)."""
-
-
-def load_schemas(config: CaptureConfig) -> list[TableSchema]:
-    return [table_schema_from_bytes(r.value)
-            for r in read_committed(config.kafka.bootstrap_servers, config.schemas_topic)]
-
-
-def last_committed_record(config: CaptureConfig,
-                          registry: SchemaRegistry) -> ChangeRecord | None:
-    stored = read_last_committed(config.kafka.bootstrap_servers, config.changelog_topic)
-    return decode_record(stored.value, registry.lookup) if stored else None
 
 
 class Capture:
@@ -141,7 +127,8 @@ class Capture:
                     exc, state.attempt_number)
 
     def _start_position(self, facts: SourceFacts, registry: SchemaRegistry) -> GtidPosition:
-        last = last_committed_record(self.config, registry)
+        last = last_committed_record(self.config.kafka.bootstrap_servers,
+                                     self.config.changelog_topic, registry)
         if last is not None:
             return GtidPosition.parse(last.position.gtid_position)
         start = self.config.capture
@@ -196,7 +183,8 @@ class Capture:
         source: BinlogSource | None = None
         writer = self._writer()
         try:
-            registry = SchemaRegistry(load_schemas(self.config))
+            registry = load_registry(self.config.kafka.bootstrap_servers,
+                                     self.config.schemas_topic)
             self.position = self._start_position(facts, registry)
             with self._source_connection() as conn:
                 check_position_available(conn, str(self.position), facts.flavor)

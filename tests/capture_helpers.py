@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdc.avro.codec import decode_record, table_schema_from_bytes
+from cdc.avro.codec import decode_record
+from cdc.changelog_store import load_registry
 from cdc.changes import ChangeRecord, Operation, TableSchema
 from cdc.kafka.reader import read_committed, read_last_committed
 from cdc.position import GtidPosition
@@ -127,8 +128,7 @@ def kill(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
 
 
 def registry_of(setup: CaptureSetup) -> SchemaRegistry:
-    return SchemaRegistry(table_schema_from_bytes(r.value)
-                          for r in read_committed(setup.bootstrap, setup.schemas_topic))
+    return load_registry(setup.bootstrap, setup.schemas_topic)
 
 
 def iter_changelog(setup: CaptureSetup) -> Iterator[ChangeRecord]:

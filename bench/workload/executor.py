@@ -109,13 +109,17 @@ def _run(cursor: Cursor, operation: Operation) -> Outcome:
             return Outcome(None, reinsert_row(cursor, operation.row_id))
 
 
-def _make_payment(cursor: Cursor, payment: MakePayment) -> Outcome:
-    inserted = checked_write(
+def _insert_pending_payment(cursor: Cursor, payment: MakePayment | FailPayment) -> RowChange:
+    return checked_write(
         cursor, _INSERT_PAYMENT,
         (payment.reference, payment.from_account, payment.to_account, payment.amount,
          payment.currency, payment.metadata_json),
         table="payments", kind=INSERT,
     )
+
+
+def _make_payment(cursor: Cursor, payment: MakePayment) -> Outcome:
+    inserted = _insert_pending_payment(cursor, payment)
     payment_id = cursor.lastrowid
     changes = (
         inserted,
@@ -133,12 +137,7 @@ def _make_payment(cursor: Cursor, payment: MakePayment) -> Outcome:
 
 
 def _fail_payment(cursor: Cursor, payment: FailPayment) -> Outcome:
-    inserted = checked_write(
-        cursor, _INSERT_PAYMENT,
-        (payment.reference, payment.from_account, payment.to_account, payment.amount,
-         payment.currency, payment.metadata_json),
-        table="payments", kind=INSERT,
-    )
+    inserted = _insert_pending_payment(cursor, payment)
     payment_id = cursor.lastrowid
     failed = checked_write(cursor, _FAIL, (payment.failure_reason, payment_id),
                            table="payments", kind=UPDATE)

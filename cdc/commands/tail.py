@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from cdc.avro.codec import decode_record, table_schema_from_bytes
+from cdc.avro.codec import decode_record
+from cdc.changelog_store import load_registry
 from cdc.changelog_view import record_as_json, record_as_line
 from cdc.changes import TableSchema
 from cdc.config import CaptureConfig, load_config
@@ -17,8 +18,7 @@ from cdc.schema_registry import SchemaRegistry
 
 
 def _registry(config: CaptureConfig) -> SchemaRegistry:
-    return SchemaRegistry(table_schema_from_bytes(r.value) for r in
-                          read_committed(config.kafka.bootstrap_servers, config.schemas_topic))
+    return load_registry(config.kafka.bootstrap_servers, config.schemas_topic)
 
 
 @click.command()
