@@ -13,6 +13,7 @@ from pymysqlreplication.constants import FIELD_TYPE
 
 from cdc.binlog.decoders import MAX_BYTES_PER_CHARACTER, SUPPORTED_CHARSETS
 from cdc.binlog.library_fixes import ANNOTATED_MARK
+from cdc.binlog.row_decoder import ColumnLayout, RowPlan, UnsupportedLayout, compile_plan
 from cdc.changes import Column
 from cdc.errors import SourceCheckError, TypeMappingError
 
@@ -40,6 +41,7 @@ _TEMPORAL = {
     FIELD_TYPE.TIMESTAMP2: "timestamp",
 }
 _COLUMNS_ATTRIBUTE = "_cdc_columns"
+_PLAN_ATTRIBUTE = "_cdc_row_plan"
 # MariaDB and MySQL send every TEXT/BLOB size as BLOB with the size of its length prefix.
 _BLOB_SIZES = {1: "tiny", 2: "", 3: "medium", 4: "long"}
 
@@ -56,6 +58,32 @@ def columns_from_table_map(table: Any) -> tuple[Column, ...]:
         cached = tuple(_column(table, column) for column in table.columns)
         setattr(table, _COLUMNS_ATTRIBUTE, cached)
     return cached
+
+
+def row_plan_of(table: Any) -> RowPlan | None:
+    """The compiled row decoder of a table map, or None when a column needs the library's
+    own decoding (MySQL's binary JSON). Kept on the table map, like its columns."""
+    if not hasattr(table, _PLAN_ATTRIBUTE):
+        columns = columns_from_table_map(table)
+        layouts = tuple(ColumnLayout(lib.type, _layout_length(lib), column)
+                        for lib, column in zip(table.columns, columns, strict=True))
+        try:
+            plan: RowPlan | None = compile_plan(f"{table.schema}.{table.table}", layouts)
+        except UnsupportedLayout:
+            plan = None
+        setattr(table, _PLAN_ATTRIBUTE, plan)
+    found: RowPlan | None = getattr(table, _PLAN_ATTRIBUTE)
+    return found
+
+
+def _layout_length(lib: Any) -> int:
+    if lib.type in (FIELD_TYPE.STRING, FIELD_TYPE.VARCHAR, FIELD_TYPE.VAR_STRING):
+        return int(lib.max_length)
+    if lib.type in (FIELD_TYPE.BLOB, FIELD_TYPE.GEOMETRY, FIELD_TYPE.JSON):
+        return int(lib.length_size)
+    if lib.type in (FIELD_TYPE.ENUM, FIELD_TYPE.SET):
+        return int(lib.size)
+    return 0
 
 
 def primary_key_of(table: Any) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from pymysqlreplication.event import (
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
 from cdc.binlog import library_fixes
-from cdc.binlog.columns import columns_from_table_map, primary_key_of
+from cdc.binlog.columns import columns_from_table_map, primary_key_of, row_plan_of
 from cdc.binlog.events import (
     BinlogCoordinates,
     QueryStatement,
@@ -35,12 +35,17 @@ from cdc.binlog.events import (
     TransactionBegin,
     TransactionCommit,
 )
-from cdc.changes import Operation, Row
+from cdc.binlog.row_decoder import Image, decode_rows
+from cdc.changes import Column, Operation
 from cdc.dsn import Dsn
 from cdc.errors import CdcError
 from cdc.position import GtidPosition, parse_gtid
 from cdc.values import canonical_row
 
+_OPERATIONS = {WriteRowsEvent: Operation.INSERT, UpdateRowsEvent: Operation.UPDATE,
+               DeleteRowsEvent: Operation.DELETE}
+# MySQL 8's partial JSON updates carry a different row layout; the library reads those.
+_PARTIAL_UPDATE_ROWS_EVENT = 39
 # MariaDB's Gtid_log_event flag for a statement with no BEGIN/COMMIT around it (DDL).
 _FL_STANDALONE = 1
 _EVENTS = [MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
@@ -152,8 +157,24 @@ def _query(event: Any, coordinates: BinlogCoordinates,
 
 def _row_images(event: Any, coordinates: BinlogCoordinates) -> RowImages:
     table = event.table_map[event.table_id]
-    columns = columns_from_table_map(table)
-    images: list[tuple[Row | None, Row | None]] = []
+    operation = _OPERATIONS[type(event)]
+    plan = row_plan_of(table)
+    if plan is not None and event.event_type != _PARTIAL_UPDATE_ROWS_EVENT:
+        packet = event.packet
+        body = packet.read(event.event_size - packet.read_bytes)
+        images = decode_rows(plan, operation.value, body, event.columns_present_bitmap,
+                             getattr(event, "columns_present_bitmap2", None))
+        columns = plan.columns
+    else:
+        columns = columns_from_table_map(table)
+        images = _library_images(event, columns)
+    return RowImages(operation, event.schema, event.table, columns, primary_key_of(table),
+                     tuple(images), coordinates)
+
+
+def _library_images(event: Any, columns: tuple[Column, ...]) -> list[Image]:
+    """Rows the library decodes itself: the tables ``row_decoder`` does not read."""
+    images: list[Image] = []
     for row in event.rows:
         if isinstance(event, WriteRowsEvent):
             images.append((None, canonical_row(columns, row["values"], row["none_sources"])))
@@ -164,7 +185,4 @@ def _row_images(event: Any, coordinates: BinlogCoordinates) -> RowImages:
                 canonical_row(columns, row["before_values"], row["before_none_sources"]),
                 canonical_row(columns, row["after_values"], row["after_none_sources"]),
             ))
-    operation = {WriteRowsEvent: Operation.INSERT, DeleteRowsEvent: Operation.DELETE}.get(
-        type(event), Operation.UPDATE)
-    return RowImages(operation, event.schema, event.table, columns, primary_key_of(table),
-                     tuple(images), coordinates)
+    return images
