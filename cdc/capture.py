@@ -251,7 +251,7 @@ class Capture:
 
     def _write_heartbeat(self, writer: ChangelogWriter, assembler: Assembler, now: float) -> None:
         record = assembler.heartbeat(int(now * 1_000_000))
-        writer.write(None, encode_record(record, None), "a heartbeat")
+        writer.write(None, encode_record(record, None), lambda: "a heartbeat")
         self._uncommitted_records += 1
 
     def _write(self, writer: ChangelogWriter, emission: Emission) -> None:
@@ -259,8 +259,8 @@ class Capture:
         if emission.publish_schema and schema is not None:
             writer.write_schema(schema_topic_key(schema.database, schema.table, schema.version),
                                 table_schema_to_bytes(schema))
-        what = f"the {record.operation.value} of a row of {record.database}.{record.table} " \
-               f"(GTID {record.position.gtid})"
-        writer.write(encode_key(record, schema), encode_record(record, schema), what)
+        writer.write(encode_key(record, schema), encode_record(record, schema),
+                     lambda: f"the {record.operation.value} of a row of {record.database}."
+                             f"{record.table} (GTID {record.position.gtid})")
         self._uncommitted_records += 1
         self.metrics.record_written(record)

@@ -10,11 +10,12 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from cdc.changes import ChangeRecord
+from cdc.changes import ChangeRecord, Operation
 from cdc.position import GtidPosition
 
 
@@ -44,9 +45,14 @@ class CaptureMetrics:
         self._last_source_commit_us = 0
         self._last_progress = time.time()
         self._gtid_position = ""
+        self._rows_by_operation: dict[Operation, Any] = {}
 
     def record_written(self, record: ChangeRecord) -> None:
-        self.rows.labels(record.operation.value).inc()
+        counter = self._rows_by_operation.get(record.operation)
+        if counter is None:
+            counter = self._rows_by_operation[record.operation] = self.rows.labels(
+                record.operation.value)
+        counter.inc()
         if record.commit_time_us and record.operation.value != "heartbeat":
             self._last_source_commit_us = record.commit_time_us
 

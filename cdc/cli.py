@@ -6,9 +6,12 @@ import click
 
 from cdc import __version__
 from cdc.cli_errors import run_reporting_errors
+from cdc.commands.backups import backups
 from cdc.commands.capture import capture
 from cdc.commands.check import check
+from cdc.commands.snapshot import snapshot
 from cdc.commands.tail import tail
+from cdc.commands.window import window
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +27,9 @@ def cdc() -> None:
 cdc.add_command(check)
 cdc.add_command(capture)
 cdc.add_command(tail)
+cdc.add_command(snapshot)
+cdc.add_command(backups)
+cdc.add_command(window)
 
 
 def main() -> None:

@@ -121,17 +121,21 @@ ZERO_DATETIME = ZeroDateTime(0, 0, 0)
 
 def date_or_zero(year: int, month: int, day: int) -> date | ZeroDate:
     """The canonical value of a DATE given as parts."""
-    if _is_real_date(year, month, day):
+    try:
         return date(year, month, day)
-    return ZeroDate(year, month, day)
+    except ValueError:
+        return ZeroDate(year, month, day)
 
 
 def datetime_or_zero(year: int, month: int, day: int, *, hour: int = 0, minute: int = 0,
                      second: int = 0, microsecond: int = 0) -> datetime | ZeroDateTime:
     """The canonical value of a DATETIME given as parts (naive: wall-clock time)."""
-    if _is_real_date(year, month, day):
+    try:
         return datetime(year, month, day, hour, minute, second, microsecond)
-    return ZeroDateTime(year, month, day, hour, minute, second, microsecond)
+    except ValueError:
+        if _is_real_date(year, month, day):
+            raise  # the time of day is wrong, not the date
+        return ZeroDateTime(year, month, day, hour, minute, second, microsecond)
 
 
 CanonicalValue: TypeAlias = (

@@ -107,31 +107,45 @@ class RowCodec:
         self._key_prefix = bytes(prefix)
 
     def encode(self, row: Row) -> bytes:
+        out = bytearray()
+        self.encode_into(out, row)
+        return bytes(out)
+
+    def encode_into(self, out: bytearray, row: Row) -> None:
+        """Append the row's encoding to ``out``, as consecutive rows sit in a container block.
+
+        On an error ``out`` may hold part of the row."""
         if len(row) != len(self._writers):
             raise ValueError(f"the row has {len(row)} values, the schema {len(self._writers)} "
                              "columns")
-        out = bytearray()
+        append = out.append
         name = ""
         try:
             for name, write in self._writers:
                 value = row[name]
                 if value is None:
-                    out.append(_NULL_BRANCH)
+                    append(_NULL_BRANCH)
                 else:
-                    out.append(_VALUE_BRANCH)
+                    append(_VALUE_BRANCH)
                     write(out, value)
         except (ValueError, TypeError, AttributeError, OverflowError, struct.error) as exc:
             raise ValueError(f"column {name!r}: {exc}") from None
-        return bytes(out)
 
     def decode(self, data: bytes) -> Row:
         reader = Reader(data)
-        row: Row = {}
-        for name, read in self._readers:
-            row[name] = read(reader) if reader.read_branch(2) else None
+        row = self.decode_from(reader)
         if not reader.at_end():
             raise AvroDecodeError(
                 f"{len(data) - reader.position} bytes after the last column")
+        return row
+
+    def decode_from(self, reader: Reader) -> Row:
+        """The row at the reader's position, leaving the reader just past it.
+
+        Consecutive calls read consecutive rows, as they sit in a container file's block."""
+        row: Row = {}
+        for name, read in self._readers:
+            row[name] = read(reader) if reader.read_branch(2) else None
         return row
 
     def encode_key(self, row: Row) -> bytes | None:

@@ -154,7 +154,7 @@ def _instant(seconds: int, microseconds: int, data: bytes) -> datetime | ZeroDat
         return ZERO_DATETIME
     if not 0 <= microseconds <= 999_999:
         raise DecodeError(f"TIMESTAMP bytes {data.hex()} hold a negative fraction")
-    return _EPOCH + timedelta(seconds=seconds, microseconds=microseconds)
+    return _EPOCH + timedelta(0, seconds, microseconds)
 
 
 def decode_timestamp2(data: bytes, fsp: int) -> datetime | ZeroDateTime:

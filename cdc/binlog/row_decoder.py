@@ -129,12 +129,10 @@ def _image(plan: RowPlan, body: bytes, position: int, null_bytes: int) -> tuple[
     nulls = int.from_bytes(body[position:position + null_bytes], "little")
     position += null_bytes
     row: Row = {}
-    index = 0
     try:
         if not nulls:  # the common case: one call per column and nothing else
             for name, read in plan.named_readers:
                 row[name], position = read(body, position)
-                index += 1
             return row, position
         for index, read in enumerate(plan.readers):
             if nulls >> index & 1:
@@ -145,7 +143,8 @@ def _image(plan: RowPlan, body: bytes, position: int, null_bytes: int) -> tuple[
                 row[plan.names[index]], position = read(body, position)
     except (decoders.DecodeError, UnicodeDecodeError, struct.error, IndexError,
             ValueError) as exc:
-        column = plan.columns[index]
+        # The failing column is the first one the row does not have yet.
+        column = plan.columns[len(row)]
         raise TypeMappingError(
             f"{plan.table}.{column.name} ({column.type}): {exc}",
             hint="capture stops rather than change a value; see docs/types.md") from None

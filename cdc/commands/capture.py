@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -14,9 +15,28 @@ import click
 
 from cdc.capture import Capture
 from cdc.capture_metrics import CaptureMetrics
-from cdc.config import load_config
+from cdc.config import CaptureConfig, load_config
+from cdc.snapshot.catalog import configured_store, read_catalog
+from cdc.snapshot.schedule import SnapshotScheduler
 
 log = logging.getLogger("cdc.capture")
+
+
+def _snapshot_scheduler(config: CaptureConfig, config_path: Path) -> SnapshotScheduler | None:
+    interval = config.snapshots.interval_s
+    if not interval:
+        return None
+    store = configured_store(config)
+
+    def newest() -> datetime | None:
+        manifests = read_catalog(store).manifests
+        return manifests[-1].created_at if manifests else None
+
+    scheduler = SnapshotScheduler(config_path, timedelta(seconds=interval), newest=newest,
+                                  poll_s=min(30.0, interval / 2))
+    scheduler.start()
+    log.info("taking a snapshot every %s into %s", config.snapshots.interval, store.url)
+    return scheduler
 
 
 @click.command()
@@ -36,6 +56,9 @@ def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: 
     source or Kafka goes away. SIGTERM or SIGINT stop it cleanly: the open Kafka transaction
     is committed at a source-transaction boundary or aborted, never half-written. A second
     capture for the same source fences this one, which then exits with status 3.
+
+    With snapshots.interval set (e.g. '6h'), it also takes a base snapshot that often, each in
+    a 'cdc snapshot' process of its own, so capture never pauses for it.
     """
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(config_path, os.environ)
@@ -53,7 +76,13 @@ def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: 
         metrics.serve(config.capture.metrics_address,
                       stale_after_s=max(30.0, 6 * config.capture.heartbeat_interval_s))
         log.info("metrics on http://%s/metrics and /health", config.capture.metrics_address)
-    result = Capture(config, until_caught_up=until_caught_up, stop=stop, metrics=metrics).run()
+    scheduler = _snapshot_scheduler(config, config_path) if not until_caught_up else None
+    try:
+        result = Capture(config, until_caught_up=until_caught_up, stop=stop,
+                         metrics=metrics).run()
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
     summary = {"gtid_position": result.position, "records": result.records,
                "transactions": result.transactions}
     if as_json:

@@ -26,11 +26,27 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> CaptureConfig:
     overrides, origins = environment_overrides(environ, CaptureConfig)
     data = merged(read_toml(path), overrides)
     data = with_password_from_file(data, path.parent)
+    data = _with_paths_from(data, path.parent)
     try:
         return CaptureConfig.model_validate(data)
     except ValidationError as exc:
         # The error holds the raw input, DSN and password included: never chain it.
         raise config_error(exc, path, CaptureConfig, origins) from None
+
+
+def _with_paths_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative snapshot paths are relative to the config file, not to the working directory."""
+    snapshots = data.get("snapshots", {})
+    if not isinstance(snapshots, dict):
+        return data  # validation reports it
+    resolved = dict(snapshots)
+    store = snapshots.get("store", "snapshots")
+    if isinstance(store, str) and "://" not in store and not Path(store).is_absolute():
+        resolved["store"] = str((folder / store).resolve())
+    key_file = snapshots.get("encryption_key_file")
+    if isinstance(key_file, str) and not Path(key_file).is_absolute():
+        resolved["encryption_key_file"] = str((folder / key_file).resolve())
+    return {**data, "snapshots": resolved}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

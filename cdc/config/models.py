@@ -267,6 +267,75 @@ class CaptureSettings(_Section):
         return host.strip("[]"), int(port)
 
 
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_FORM = "write a number and a unit, e.g. '90s', '30m', '6h' or '7d'; '0' turns it off"
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in '90s', '30m', '6h', '7d' (or '0')."""
+    if text.strip() == "0":
+        return 0
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise InvalidValueError(f"{text!r} is not a duration", _DURATION_FORM)
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _store_url(value: str) -> str:
+    scheme, separator, rest = value.partition("://")
+    if separator and scheme not in ("file", "s3"):
+        raise InvalidValueError(f"{value!r} has the scheme {scheme}://",
+                                "use file:///path or s3://bucket/prefix")
+    if scheme == "s3" and separator and not rest.split("/", 1)[0]:
+        raise InvalidValueError(f"{value!r} names no bucket", "write s3://bucket/prefix")
+    return value
+
+
+class SnapshotSettings(_Section):
+    store: Annotated[str, AfterValidator(_store_url)] = Field(
+        default="snapshots",
+        description="where snapshots go: a directory (relative to the config file), "
+                    "file:///path or s3://bucket/prefix")
+    interval: Annotated[str, AfterValidator(_duration)] = Field(
+        default="0",
+        description="how often 'cdc capture' takes a snapshot by itself, e.g. '6h'; '0' never")
+    compression: Literal["zstandard", "deflate", "null"] = Field(
+        default="zstandard", description="the Avro codec of the data files")
+    file_rows: int = Field(
+        default=500_000, ge=1, le=100_000_000,
+        description="rows per data file; a table is split into files of this many rows")
+    encryption_key_file: str | None = Field(
+        default=None, description="a file with the 32-byte AES-256-GCM key; off when unset")
+    encryption_key_env: str | None = Field(
+        default=None, description="an environment variable holding the key (hex or base64)")
+    anchor_wait: Annotated[str, AfterValidator(_duration)] = Field(
+        default="60s",
+        description="how long a snapshot waits for capture to pass its anchor, to record the "
+                    "changelog offset replay starts from")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="an S3-compatible endpoint, e.g. http://127.0.0.1:9000")
+    s3_region: str | None = Field(default=None, description="the S3 region")
+    s3_access_key_id: str | None = Field(
+        default=None, description="the S3 access key id (default: AWS_ACCESS_KEY_ID)")
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="the S3 secret key; best given as "
+                                  "CDC_SNAPSHOTS__S3_SECRET_ACCESS_KEY")
+
+    @property
+    def interval_s(self) -> int:
+        return parse_duration(self.interval)
+
+    @property
+    def anchor_wait_s(self) -> int:
+        return parse_duration(self.anchor_wait)
+
+
 class CaptureConfig(BaseModel):
     """Everything ``cdc capture`` and ``cdc check`` need; built by ``load_config``."""
 
@@ -275,6 +344,7 @@ class CaptureConfig(BaseModel):
     source: SourceSettings
     kafka: KafkaSettings
     capture: CaptureSettings = CaptureSettings()
+    snapshots: SnapshotSettings = SnapshotSettings()
 
     @model_validator(mode="after")
     def _derived(self) -> CaptureConfig:

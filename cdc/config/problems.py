@@ -19,7 +19,8 @@ from cdc.errors import ConfigError
 
 Location = tuple[str, ...]
 
-_SECRET_KEYS = {("source", "dsn"), ("source", "password"), ("kafka", "producer")}
+_SECRET_KEYS = {("source", "dsn"), ("source", "password"), ("kafka", "producer"),
+                ("snapshots", "s3_secret_access_key")}
 _TYPE_NAMES = {
     "int_type": "an integer",
     "string_type": "a string (in quotes)",

@@ -9,6 +9,7 @@ transaction with a failed record is never committed (Maxwell's lesson).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -18,6 +19,7 @@ from cdc.kafka.errors import KafkaUnavailableError, translate
 
 log = logging.getLogger(__name__)
 
+_POLL_EVERY = 64
 TIMEOUT_S = 60.0
 # Room for the record's key and Kafka's own framing around the value.
 _FRAMING_BYTES = 64 * 1024
@@ -92,16 +94,19 @@ class ChangelogWriter:
         self.bytes_in_transaction = 0
         self._failures.clear()
 
-    def write(self, key: bytes | None, value: bytes, what: str = "a record") -> None:
+    def write(self, key: bytes | None, value: bytes,
+              what: Callable[[], str] = lambda: "a record") -> None:
+        """``what`` names the record in an error; it is only called then."""
         self._produce(self.changelog_topic, key, value, what)
 
     def write_schema(self, key: bytes, value: bytes) -> None:
-        self._produce(self.schemas_topic, key, value, "a table schema")
+        self._produce(self.schemas_topic, key, value, lambda: "a table schema")
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, what: str) -> None:
+    def _produce(self, topic: str, key: bytes | None, value: bytes,
+                 what: Callable[[], str]) -> None:
         if len(value) > self.max_record_bytes:
             raise RecordTooLargeError(
-                f"{what} is {len(value)} bytes, over kafka.max_record_bytes "
+                f"{what()} is {len(value)} bytes, over kafka.max_record_bytes "
                 f"({self.max_record_bytes}); capture stopped rather than skip it",
                 "raise kafka.max_record_bytes and the changelog topic's max.message.bytes "
                 "(and the broker's message.max.bytes) together, then start capture again",
@@ -114,9 +119,10 @@ class ChangelogWriter:
                 except BufferError:
                     # The local queue is full: serve delivery reports until there is room.
                     self._producer.poll(0.05)
-            self._producer.poll(0)
+            if self.records_in_transaction % _POLL_EVERY == 0:
+                self._producer.poll(0)  # serve delivery reports now and then; commit waits
         except (KafkaException, SystemError) as exc:
-            raise self._fail(exc, f"writing {what}") from exc
+            raise self._fail(exc, f"writing {what()}") from exc
         self.records_in_transaction += 1
         self.bytes_in_transaction += len(value)
 

@@ -90,6 +90,8 @@ class TableEntry(_Model):
     table: NonEmpty
     columns: list[dict[str, Any]]
     primary_key: tuple[str, ...]
+    create_statement: str | None = None
+    """The source's own ``SHOW CREATE TABLE``, for a MySQL/MariaDB target."""
     rows: Count
     bytes: Count
     files: tuple[FileEntry, ...]

@@ -1,0 +1,116 @@
+"""``cdc window``: the earliest and latest points a restore can reach, and the RPO now."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from cdc.changes import Operation
+from cdc.config import CaptureConfig, load_config
+from cdc.errors import CdcError
+from cdc.position import GtidPosition
+from cdc.snapshot.catalog import configured_store, read_catalog
+from cdc.snapshot.changelog import Changelog
+from cdc.startup_checks.queries import connect_source
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="The capture configuration (TOML): source, Kafka and snapshot store.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def window(config_path: Path, as_json: bool) -> None:
+    """The restorable window: from the oldest snapshot's anchor (its GTID position and the
+    time it was taken) to the last transaction captured in the changelog, and how far that is
+    behind the source now (the recovery point objective, RPO).
+
+    On MariaDB commit times are whole seconds, so a time point is exact to the second; GTIDs
+    and named marks are exact."""
+    config = load_config(config_path, os.environ)
+    catalog = read_catalog(configured_store(config))
+    changelog = Changelog(config)
+    tail = changelog.tail()
+    now = datetime.now(UTC)
+    earliest = None
+    if catalog.manifests:
+        oldest = catalog.manifests[0]
+        earliest = {"time": _next_second(oldest.created_at).isoformat(),
+                    "gtid_position": oldest.anchor.gtid_position,
+                    "snapshot_id": oldest.snapshot_id}
+    latest = None
+    if tail is not None:
+        offset, record = tail
+        captured_at = datetime.fromtimestamp(record.commit_time_us / 1e6, UTC)
+        latest = {"time": captured_at.isoformat(), "gtid_position": record.position.gtid_position,
+                  "offset": offset, "idle_heartbeat": record.operation is Operation.HEARTBEAT}
+    source = _source_position(config)
+    result: dict[str, object] = {"earliest": earliest, "latest": latest, "now": now.isoformat(),
+              "source_gtid_position": None if source is None else str(source),
+              "rpo_seconds": None, "transactions_behind": None}
+    if latest is not None:
+        captured = GtidPosition.parse(str(latest["gtid_position"]))
+        behind = _transactions_behind(captured, source) if source is not None else None
+        result["transactions_behind"] = behind
+        caught_up_at = datetime.fromisoformat(str(latest["time"]))
+        result["rpo_seconds"] = 0.0 if behind == 0 else round(
+            (now - caught_up_at).total_seconds(), 3)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(_text(result, catalog.store.url))
+
+
+def _next_second(moment: datetime) -> datetime:
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
+def _source_position(config: CaptureConfig) -> GtidPosition | None:
+    try:
+        connection = connect_source(config)
+    except CdcError:
+        return None
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT @@gtid_binlog_pos")
+        found = cursor.fetchone()
+        return GtidPosition.parse(str(found[0] or "") if found else "")
+    finally:
+        connection.close()
+
+
+def _transactions_behind(captured: GtidPosition, source: GtidPosition) -> int:
+    behind = 0
+    for gtid in source.by_domain:
+        done = captured.sequence_in(gtid.domain) or 0
+        behind += max(0, gtid.sequence - done)
+    return behind
+
+
+def _text(result: dict[str, object], store_url: str) -> str:
+    lines = []
+    earliest = result["earliest"]
+    if isinstance(earliest, dict):
+        lines.append(f"earliest: {earliest['time']}  GTID {earliest['gtid_position'] or '(none)'}"
+                     f"  (snapshot {earliest['snapshot_id']})")
+    else:
+        lines.append(f"earliest: none: no snapshot in {store_url} yet; take one with "
+                     "'cdc snapshot'")
+    latest = result["latest"]
+    if isinstance(latest, dict):
+        lines.append(f"latest:   {latest['time']}  GTID {latest['gtid_position']}  "
+                     f"(changelog offset {latest['offset']})")
+    else:
+        lines.append("latest:   none: the changelog is empty; is capture running?")
+    if result["source_gtid_position"] is None:
+        lines.append("source:   unreachable; the RPO below is the time since the last capture")
+    else:
+        lines.append(f"source:   GTID {result['source_gtid_position']}, "
+                     f"{result['transactions_behind']} transaction(s) not captured yet")
+    if result["rpo_seconds"] is not None:
+        lines.append(f"RPO:      {result['rpo_seconds']} s")
+    return "\n".join(lines)
+

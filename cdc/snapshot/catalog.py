@@ -1,0 +1,72 @@
+"""The snapshots of a configured store, read back: their manifests, newest last.
+
+Shared by ``cdc backups``, ``cdc window`` and the replayer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdc.changes import TableSchema
+from cdc.config.models import CaptureConfig
+from cdc.snapshot.encryption import EncryptionKey, load_key
+from cdc.snapshot.errors import SnapshotError
+from cdc.snapshot.manifest import Manifest, TableEntry, parse_manifest
+from cdc.snapshot.store import S3Settings, SnapshotStore, open_store
+from cdc.snapshot.take import column_from_json
+
+
+@dataclass(frozen=True)
+class Catalog:
+    store: SnapshotStore
+    manifests: tuple[Manifest, ...]
+    """Complete snapshots, oldest first."""
+    damaged: tuple[tuple[str, SnapshotError], ...] = ()
+    """Snapshots whose manifest cannot be read, with the reason."""
+
+    def find(self, snapshot_id: str) -> Manifest:
+        for manifest in self.manifests:
+            if manifest.snapshot_id == snapshot_id:
+                return manifest
+        known = ", ".join(m.snapshot_id for m in self.manifests[-5:]) or "none"
+        raise SnapshotError(f"there is no snapshot {snapshot_id!r} in {self.store.url}",
+                            f"'cdc backups list' shows them; the newest: {known}")
+
+
+def configured_store(config: CaptureConfig) -> SnapshotStore:
+    settings = config.snapshots
+    secret = settings.s3_secret_access_key
+    s3 = S3Settings(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+                    access_key_id=settings.s3_access_key_id,
+                    secret_access_key=secret.get_secret_value() if secret else None)
+    return open_store(settings.store, s3_settings=s3)
+
+
+def configured_key(config: CaptureConfig, environ: Mapping[str, str]) -> EncryptionKey | None:
+    return load_key(config.snapshots.encryption_key_file, config.snapshots.encryption_key_env,
+                    environ)
+
+
+def read_catalog(store: SnapshotStore) -> Catalog:
+    manifests: list[Manifest] = []
+    damaged: list[tuple[str, SnapshotError]] = []
+    for snapshot_id in store.list_snapshot_ids():
+        try:
+            manifests.append(parse_manifest(store.read_manifest(snapshot_id),
+                                            manifest_location(store, snapshot_id),
+                                            expected_snapshot_id=snapshot_id))
+        except SnapshotError as exc:
+            damaged.append((snapshot_id, exc))
+    manifests.sort(key=lambda m: (m.created_at, m.snapshot_id))
+    return Catalog(store, tuple(manifests), tuple(damaged))
+
+
+def manifest_location(store: SnapshotStore, snapshot_id: str) -> str:
+    return f"{store.url.rstrip('/')}/{snapshot_id}/manifest.json"
+
+
+def table_schema(entry: TableEntry) -> TableSchema:
+    """The table's shape as the snapshot recorded it (version 0: the snapshot's own)."""
+    return TableSchema(entry.database, entry.table, 0,
+                       tuple(column_from_json(c) for c in entry.columns), entry.primary_key)
