@@ -37,6 +37,11 @@ class TextValueError(ValueError):
 
 
 def parse_date(text: str) -> date | ZeroDate:
+    if len(text) == 10:
+        try:  # the common case, in C
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     match = _DATETIME.match(text)
     if match is None or match.group(4) is not None:
         raise TextValueError(f"{text!r} is not a DATE")
@@ -44,6 +49,11 @@ def parse_date(text: str) -> date | ZeroDate:
 
 
 def parse_datetime(text: str) -> datetime | ZeroDateTime:
+    if len(text) in (19, 26) and text[10] == " ":
+        try:  # the common case, in C
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     match = _DATETIME.match(text)
     if match is None:
         raise TextValueError(f"{text!r} is not a DATETIME")
@@ -55,6 +65,11 @@ def parse_datetime(text: str) -> datetime | ZeroDateTime:
 
 def parse_timestamp(text: str) -> datetime | ZeroDateTime:
     """A TIMESTAMP read in a UTC session: an aware UTC instant, or the zero timestamp."""
+    if len(text) in (19, 26) and text[10] == " ":
+        try:  # the common case, in C
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     value = parse_datetime(text)
     if isinstance(value, ZeroDateTime):
         if value != ZERO_DATETIME:
