@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv up down status clean lint test unit demo bench
+.PHONY: help venv up down status clean lint test unit demo bench bench-snapshot
 
 help:
 	@echo "make demo    start the local stack and run the main job end to end"
@@ -43,3 +43,6 @@ demo: venv up
 
 bench: venv up
 	$(VENV)/python -m bench.capture_throughput
+
+bench-snapshot: venv up
+	$(VENV)/python -m bench.snapshot_throughput

@@ -23,6 +23,18 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
+# mysqlclient (the snapshot reader's driver) builds against MariaDB's client library.
+build_needs=()
+pkg-config --exists libmariadb 2>/dev/null || build_needs+=(libmariadb-dev pkg-config)
+command -v gcc >/dev/null 2>&1 || build_needs+=(gcc)
+if [ ${#build_needs[@]} -gt 0 ]; then
+  is_root || fail "missing build packages: ${build_needs[*]}" \
+    "install them with: sudo apt-get install ${build_needs[*]}"
+  say "installing build packages: ${build_needs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${build_needs[@]}" >/dev/null
+fi
 say "installing the project and its tools into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.s3_server import s3_settings  # noqa: F401 - the fixture, for every test module
 from tests.stack import StackEnv, load_stack_env
 
 

@@ -50,7 +50,8 @@ def snapshot(config_path: Path, tables: str | None, as_json: bool) -> None:
     request = SnapshotRequest(tables=table_filter, compression=settings.compression,
                               file_rows=settings.file_rows,
                               key=configured_key(config, os.environ),
-                              anchor_wait_s=float(settings.anchor_wait_s))
+                              anchor_wait_s=float(settings.anchor_wait_s),
+                              workers=settings.workers)
     reporter = ProgressReporter(as_json=as_json)
     try:
         manifest = take_snapshot(config, configured_store(config), request,

@@ -307,6 +307,10 @@ class SnapshotSettings(_Section):
         description="how often 'cdc capture' takes a snapshot by itself, e.g. '6h'; '0' never")
     compression: Literal["zstandard", "deflate", "null"] = Field(
         default="zstandard", description="the Avro codec of the data files")
+    workers: int = Field(
+        default=2, ge=1, le=64,
+        description="processes that read and encode at once, each in its own consistent read "
+                    "at the same binlog point; about the number of cores to spare")
     file_rows: int = Field(
         default=500_000, ge=1, le=100_000_000,
         description="rows per data file; a table is split into files of this many rows")

@@ -52,6 +52,9 @@ class ChangelogWriter:
             "queue.buffering.max.messages": 100000,
             "queue.buffering.max.kbytes": 131072,
             "on_delivery": self._delivered,
+            # Only failures need a callback; a report per delivered record cost a Python call
+            # per row change.
+            "delivery.report.only.error": True,
             "error_cb": self._client_error,
             **(extra or {}),
         }

@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 import zstandard
 
@@ -38,6 +39,7 @@ CODECS = ("zstandard", "deflate", "null")
 DEFAULT_CODEC = "zstandard"
 DEFAULT_BLOCK_ROWS = 2048
 DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024
+DEFAULT_BATCH_ROWS = 256
 MAGIC = b"Obj\x01"
 SYNC_SIZE = 16
 _ZSTD_LEVEL = 3
@@ -48,6 +50,9 @@ _INTEGRITY_HINT = ("the file is damaged or is not this table version's snapshot 
                    "use another snapshot")
 
 Compress = Callable[[bytes], bytes]
+_R = TypeVar("_R")
+EncodeBatch = Callable[[Sequence[_R]], list[bytes]]
+"""The Avro encoding of each row of a batch."""
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -63,33 +68,69 @@ def encode_chunk(schema: TableSchema, rows: Iterable[Row], *, codec: str = DEFAU
     ``level`` is the codec's compression level (zstd 3 and zlib 6 by default). A value that
     does not fit its column raises ``TypeMappingError`` naming the row and column.
     """
+    encode = row_codec(schema).encode
+
+    def encode_batch(batch: Sequence[Row]) -> list[bytes]:
+        return [encode(row) for row in batch]
+
+    yield from encode_batches(schema, rows, encode_batch, codec=codec, block_rows=block_rows,
+                              level=level, block_bytes=block_bytes, batch_rows=1)
+
+
+def encode_batches(schema: TableSchema, rows: Iterable[_R], encode_batch: EncodeBatch[_R], *,
+                   codec: str = DEFAULT_CODEC, block_rows: int = DEFAULT_BLOCK_ROWS,
+                   level: int | None = None, block_bytes: int = DEFAULT_BLOCK_BYTES,
+                   batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[bytes]:
+    """``encode_chunk`` of rows in any form, read and encoded ``batch_rows`` at a time (at most
+    a block's): ``encode_batch`` returns each row's encoding, the bytes ``RowCodec.encode``
+    gives for the row's canonical values (``raw_values.batch_encoder`` does so for the
+    driver's tuples), and raises ``ValueError`` (or ``KeyError`` for a missing column) for a
+    value that does not fit. The blocks are the same whatever ``batch_rows``."""
     if block_rows < 1:
         raise ValueError(f"block_rows must be at least 1, not {block_rows}")
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1, not {batch_rows}")
+    batch_rows = min(batch_rows, block_rows)
     compress = _compressor(codec, level)
-    encode_into = row_codec(schema).encode_into
     sync = os.urandom(SYNC_SIZE)
     yield _header(schema, codec, sync)
     block = bytearray()
     count = written = 0
-    for row in rows:
-        try:
-            encode_into(block, row)
-        except (ValueError, KeyError) as exc:
-            problem = f"no column {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
-            raise TypeMappingError(
-                f"{schema.qualified_name} v{schema.version}, row {written + count + 1} of the "
-                f"file: {problem}",
-                hint="the row does not fit the table's schema; report it: the snapshot stops "
-                     "rather than change a value",
-            ) from None
-        count += 1
-        if count == block_rows or len(block) >= block_bytes:
-            yield _block(count, compress(bytes(block)), sync)
-            written += count
-            block.clear()
-            count = 0
+    source = iter(rows)
+    while batch := list(islice(source, batch_rows)):
+        for data in _encoded(schema, batch, encode_batch, written + count):
+            block += data
+            count += 1
+            if count == block_rows or len(block) >= block_bytes:
+                yield _block(count, compress(bytes(block)), sync)
+                written += count
+                block.clear()
+                count = 0
     if count:
         yield _block(count, compress(bytes(block)), sync)
+
+
+def _encoded(schema: TableSchema, batch: list[_R], encode_batch: EncodeBatch[_R],
+             before: int) -> list[bytes]:
+    """The batch's encodings; on a refusal, the batch's rows are encoded one by one to name
+    the row (``before`` rows of the file precede the batch)."""
+    try:
+        return encode_batch(batch)
+    except (ValueError, KeyError) as exc:
+        refusal, row = exc, before + 1
+    for index, one in enumerate(batch):
+        try:
+            encode_batch([one])
+        except (ValueError, KeyError) as exc:
+            refusal, row = exc, before + index + 1
+            break
+    problem = (f"no column {refusal.args[0]!r}" if isinstance(refusal, KeyError)
+               else str(refusal))
+    raise TypeMappingError(
+        f"{schema.qualified_name} v{schema.version}, row {row} of the file: {problem}",
+        hint="the row does not fit the table's schema; report it: the snapshot stops rather "
+             "than change a value",
+    ) from None
 
 
 def _compressor(codec: str, level: int | None) -> Compress:

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import JsonValue
-
-from cdc.changes import Column, Row, TableSchema
+from cdc.changes import Column, TableSchema
 from cdc.config.models import CaptureConfig
 from cdc.errors import CdcError
 from cdc.snapshot.anchor_offset import locate
-from cdc.snapshot.chunk_file import encode_chunk
-from cdc.snapshot.encryption import EncryptionKey, encrypt_chunks
+from cdc.snapshot.encryption import EncryptionKey
 from cdc.snapshot.manifest import (
     Anchor,
     EncryptionInfo,
@@ -31,7 +27,7 @@ from cdc.snapshot.manifest import (
     TableEntry,
     to_json,
 )
-from cdc.snapshot.session import SnapshotPoint, connect, consistent_read
+from cdc.snapshot.session import SnapshotPoint, open_consistent_reads
 from cdc.snapshot.source_tables import (
     TableSelection,
     estimated_rows,
@@ -40,8 +36,9 @@ from cdc.snapshot.source_tables import (
     show_create_table,
 )
 from cdc.snapshot.store import SnapshotStore
-from cdc.snapshot.table_rows import read_rows
-from cdc.values import to_json_value
+from cdc.snapshot.table_rows import key_bounds
+from cdc.snapshot.tasks import ReadTask, integer_key, plan_tasks
+from cdc.snapshot.workers import FileJob, run_tasks
 
 _log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -56,6 +53,7 @@ class SnapshotRequest:
     file_rows: int = 500_000
     key: EncryptionKey | None = None
     anchor_wait_s: float = 60.0
+    workers: int = 2
 
 
 def new_snapshot_id(now: datetime) -> str:
@@ -77,45 +75,95 @@ def take_snapshot(config: CaptureConfig, store: SnapshotStore, request: Snapshot
                   progress: Progress | None = None,
                   now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Manifest:
     created_at = now()
-    writer = _FileWriter(store, new_snapshot_id(created_at), request)
+    snapshot_id = new_snapshot_id(created_at)
     try:
-        return _take(config, writer, created_at, progress, now)
+        return _take(config, store, request, snapshot_id, created_at=created_at,
+                     progress=progress, now=now)
     except BaseException:
-        _forget(store, writer.snapshot_id)
+        _forget(store, snapshot_id)
         raise
 
 
-def _take(config: CaptureConfig, writer: _FileWriter, created_at: datetime,
-          progress: Progress | None, now: Callable[[], datetime]) -> Manifest:
-    request = writer.request
-    connection = connect(config.source_dsn)
+@dataclass(frozen=True)
+class _Table:
+    index: int
+    schema: TableSchema
+    create_statement: str
+    estimated_rows: int
+    tasks: tuple[ReadTask, ...]
+
+
+def _take(config: CaptureConfig, store: SnapshotStore, request: SnapshotRequest,
+          snapshot_id: str, *, created_at: datetime, progress: Progress | None,
+          now: Callable[[], datetime]) -> Manifest:
+    connections, point = open_consistent_reads(config.source_dsn, request.workers + 1)
+    planner, readers = connections[0], connections[1:]
     try:
-        with consistent_read(connection) as point:
-            cursor = connection.cursor()
-            tables: list[TableEntry] = []
-            for index, (database, table) in enumerate(list_tables(cursor, request.tables)):
-                schema = read_table_schema(cursor, database, table)
-                create = show_create_table(cursor, database, table)
-                estimate = estimated_rows(cursor, database, table)
-                files = writer.write_table(index, schema, read_rows(connection, schema),
-                                           _reporter(progress, schema.qualified_name, estimate))
-                tables.append(TableEntry(
-                    database=database, table=table,
-                    columns=[column_to_json(c) for c in schema.columns],
-                    primary_key=schema.primary_key, create_statement=create,
-                    rows=sum(f.rows for f in files), bytes=sum(f.bytes for f in files),
-                    files=tuple(files)))
+        tables = _plan(planner, request)
+        planner.close()  # its snapshot was only needed to plan
+        job = FileJob(store=lambda: store, snapshot_id=snapshot_id,
+                      compression=request.compression, key=request.key)
+        counted = _Counted(tables, progress)
+        entries = run_tasks(readers, [task for t in tables for task in t.tasks], job,
+                            counted.add)
     finally:
-        connection.close()
+        for connection in connections:
+            if connection.open:
+                connection.close()
+    counted.finish()
     offset = _replay_start(config, point, request.anchor_wait_s)
     manifest = Manifest(
-        snapshot_id=writer.snapshot_id, created_at=created_at, finished_at=now(),
+        snapshot_id=snapshot_id, created_at=created_at, finished_at=now(),
         source=_source_info(config, point), anchor=_anchor(point, offset),
         compression=request.compression,
         encryption=EncryptionInfo(key_id=request.key.key_id) if request.key else None,
-        tables=tuple(tables))
-    writer.store.write_manifest(writer.snapshot_id, to_json(manifest))
+        tables=tuple(_table_entry(t, entries) for t in tables))
+    store.write_manifest(snapshot_id, to_json(manifest))
     return manifest
+
+
+def _plan(connection: Any, request: SnapshotRequest) -> list[_Table]:
+    cursor = connection.cursor()
+    tables = []
+    for index, (database, table) in enumerate(list_tables(cursor, request.tables)):
+        schema = read_table_schema(cursor, database, table)
+        estimate = estimated_rows(cursor, database, table)
+        key = integer_key(schema)
+        bounds = key_bounds(connection, schema, key) if key else None
+        tasks = plan_tasks(index, schema, bounds, estimated_rows=estimate,
+                           file_rows=request.file_rows, workers=request.workers)
+        tables.append(_Table(index, schema, show_create_table(cursor, database, table),
+                             estimate, tuple(tasks)))
+    return tables
+
+
+def _table_entry(table: _Table, entries: dict[tuple[int, int], FileEntry]) -> TableEntry:
+    files = tuple(entries[(table.index, task.part)] for task in table.tasks)
+    schema = table.schema
+    return TableEntry(database=schema.database, table=schema.table,
+                      columns=[column_to_json(c) for c in schema.columns],
+                      primary_key=schema.primary_key, create_statement=table.create_statement,
+                      rows=sum(f.rows for f in files), bytes=sum(f.bytes for f in files),
+                      files=files)
+
+
+class _Counted:
+    """Rows read per table, for the progress display (tables may be read at once)."""
+
+    def __init__(self, tables: list[_Table], progress: Progress | None) -> None:
+        self._tables = {t.index: t for t in tables}
+        self._rows = dict.fromkeys(self._tables, 0)
+        self._progress = progress
+
+    def add(self, table_index: int, rows: int) -> None:
+        self._rows[table_index] += rows
+        if self._progress is not None:
+            table = self._tables[table_index]
+            self._progress(table.schema.qualified_name, self._rows[table_index],
+                           max(table.estimated_rows, self._rows[table_index]))
+
+    def finish(self) -> None:
+        pass
 
 
 def _replay_start(config: CaptureConfig, point: SnapshotPoint, wait_s: float) -> int | None:
@@ -147,77 +195,6 @@ def _source_info(config: CaptureConfig, point: SnapshotPoint) -> SourceInfo:
 def _anchor(point: SnapshotPoint, offset: int | None) -> Anchor:
     return Anchor(gtid_position=str(point.gtid_position), binlog_file=point.binlog_file,
                   binlog_position=point.binlog_position, changelog_offset=offset)
-
-
-@dataclass(frozen=True)
-class _FileWriter:
-    store: SnapshotStore
-    snapshot_id: str
-    request: SnapshotRequest
-
-    def write_table(self, index: int, schema: TableSchema, rows: Iterator[Row],
-                    progress: Callable[[int], None]) -> list[FileEntry]:
-        """The table's rows in files of ``file_rows`` rows; an empty table gets one empty
-        file, which keeps its shape."""
-        request = self.request
-        files: list[FileEntry] = []
-        written = 0
-        for part in itertools.count():
-            first = next(rows, None)
-            if first is None and part > 0:
-                break
-            counter = _KeyRange(schema, written, progress)
-            batch = itertools.chain(() if first is None else (first,),
-                                    itertools.islice(rows, request.file_rows - 1))
-            data: Iterable[bytes] = encode_chunk(schema, counter.wrap(batch),
-                                                 codec=request.compression)
-            if request.key is not None:
-                data = encrypt_chunks(data, request.key)
-            name = f"t{index:04d}-{part:05d}.avro"
-            stored = self.store.write_file(self.snapshot_id, name, data)
-            written += counter.rows
-            files.append(FileEntry(name=name, rows=counter.rows, bytes=stored.size,
-                                   sha256=stored.sha256, first_key=counter.first,
-                                   last_key=counter.last))
-            if first is None:
-                break
-        return files
-
-
-class _KeyRange:
-    """Counts the rows that pass through and keeps the first and last primary key."""
-
-    def __init__(self, schema: TableSchema, before: int, progress: Callable[[int], None]):
-        self._key = schema.primary_key
-        self._before = before
-        self._progress = progress
-        self.rows = 0
-        self.first: JsonValue = None
-        self.last: JsonValue = None
-
-    def wrap(self, rows: Iterable[Row]) -> Iterator[Row]:
-        row: Row | None = None
-        for row in rows:
-            if self.rows == 0:
-                self.first = self._key_of(row)
-            self.rows += 1
-            if self.rows % _PROGRESS_EVERY == 0:
-                self._progress(self._before + self.rows)
-            yield row
-        if row is not None:
-            self.last = self._key_of(row)
-        self._progress(self._before + self.rows)
-
-    def _key_of(self, row: Row) -> JsonValue:
-        if not self._key:
-            return None
-        return [to_json_value(row[name]) for name in self._key]
-
-
-def _reporter(progress: Progress | None, table: str, estimate: int) -> Callable[[int], None]:
-    if progress is None:
-        return lambda rows: None
-    return lambda rows: progress(table, rows, estimate)
 
 
 def _forget(store: SnapshotStore, snapshot_id: str) -> None:

@@ -1,11 +1,13 @@
 """Canonical values from what a snapshot's SELECT returns. Pure.
 
-The snapshot reads rows over the text protocol with PyMySQL's conversion of temporal types, BIT
-and SET switched off, because PyMySQL turns zero dates into strings or None and reads the empty
-SET as ``{''}``. Those come here as text and leave as the same canonical values capture's
-binlog reader produces (``cdc/values.py``). FLOAT columns are selected as
+The snapshot reads rows over the text protocol with only numbers converted by the driver:
+drivers turn zero dates into strings or None and read the empty SET as ``{''}``. Everything
+else comes here as the server's text and leaves as the same canonical values capture's binlog
+reader produces (``cdc/values.py``). FLOAT columns are selected as
 ``CAST(c AS DOUBLE)``, which widens the stored binary32 value exactly, as the binlog does.
-The session's time zone is UTC, so TIMESTAMP text is UTC.
+TIMESTAMP columns are selected as whole microseconds since the epoch (0 for the zero
+timestamp), which is exact for every fraction precision and is also their Avro form; the
+session's time zone is UTC, so TIMESTAMP text, which ``parse_timestamp`` still reads, is UTC.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from cdc.changes import Column
 from cdc.values import (
@@ -26,8 +28,11 @@ from cdc.values import (
 )
 
 Convert = Callable[[object], object]
-"""Turns one non-NULL value of a column, as PyMySQL returns it, into its canonical value."""
+"""Turns one non-NULL value of a column, as the driver returns it, into its canonical value."""
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+"""The largest number of microseconds since the epoch a ``datetime`` can hold."""
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$")
 _TIME = re.compile(r"^(-)?(\d{1,3}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
 
@@ -78,6 +83,13 @@ def parse_timestamp(text: str) -> datetime | ZeroDateTime:
     return value.replace(tzinfo=UTC)
 
 
+def timestamp_from_micros(micros: int) -> datetime | ZeroDateTime:
+    """A TIMESTAMP selected as microseconds since the epoch; 0 is the zero timestamp."""
+    if not 0 <= micros <= MAX_TIMESTAMP_US:
+        raise TextValueError(f"{micros} microseconds since the epoch is not a TIMESTAMP")
+    return ZERO_DATETIME if micros == 0 else _EPOCH + timedelta(microseconds=micros)
+
+
 def parse_time(text: str) -> timedelta:
     match = _TIME.match(text)
     if match is None:
@@ -102,6 +114,12 @@ def _text(value: object) -> str:
     return value
 
 
+def _timestamp(value: object) -> datetime | ZeroDateTime:
+    if type(value) is int:
+        return timestamp_from_micros(value)
+    return parse_timestamp(_text(value))
+
+
 def _bit(value: object) -> int:
     if not isinstance(value, bytes):
         raise TextValueError(f"expected the bytes of a BIT, got {type(value).__name__}")
@@ -109,12 +127,17 @@ def _bit(value: object) -> int:
 
 
 def _decimal(value: object) -> Decimal:
-    if not isinstance(value, Decimal):
-        raise TextValueError(f"expected a Decimal, got {type(value).__name__}")
+    if isinstance(value, bytes | str):
+        try:
+            value = Decimal(_text(value))
+        except InvalidOperation:
+            raise TextValueError(f"{value!r} is not a decimal number") from None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise TextValueError(f"expected a decimal number, got {value!r}")
     return value.copy_abs() if value.is_zero() else value
 
 
-def _identity(value: object) -> object:
+def identity(value: object) -> object:
     return value
 
 
@@ -129,7 +152,7 @@ _CONVERTERS: dict[str, Convert] = {
     "decimal": _decimal,
     "date": lambda v: parse_date(_text(v)),
     "datetime": lambda v: parse_datetime(_text(v)),
-    "timestamp": lambda v: parse_timestamp(_text(v)),
+    "timestamp": _timestamp,
     "time": lambda v: parse_time(_text(v)),
     "set": lambda v: parse_set(_text(v)),
     **dict.fromkeys(("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
@@ -140,11 +163,13 @@ _CONVERTERS: dict[str, Convert] = {
 def converter_for(column: Column) -> Convert:
     """The conversion of one column's non-NULL values (ints, floats, text and ENUM arrive in
     their canonical form already)."""
-    return _CONVERTERS.get(column.type, _identity)
+    return _CONVERTERS.get(column.type, identity)
 
 
 def select_expression(column: Column, quoted_name: str) -> str:
     """The SELECT expression that reads ``column`` exactly."""
     if column.type == "float":
         return f"CAST({quoted_name} AS DOUBLE)"
+    if column.type == "timestamp":  # UNIX_TIMESTAMP(0000-00-00 00:00:00) is 0
+        return f"CAST(UNIX_TIMESTAMP({quoted_name}) * 1000000 AS SIGNED)"
     return quoted_name

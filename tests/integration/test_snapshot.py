@@ -15,6 +15,7 @@ import pytest
 from cdc.changes import Operation
 from cdc.position import GtidPosition, parse_gtid
 from cdc.snapshot.encryption import EncryptionKey
+from cdc.snapshot.store import S3Settings
 from tests.capture_helpers import (
     capture_env,
     changelog,
@@ -29,6 +30,7 @@ from tests.capture_helpers import (
 from tests.compare import changelog_rows, source_rows
 from tests.db import mysql_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
+from tests.s3_server import BUCKET
 from tests.snapshot_helpers import (
     apply_changes,
     changelog_from,
@@ -290,3 +292,47 @@ def test_capture_takes_snapshots_on_its_schedule(stack_env: StackEnv, tmp_path: 
     assert "taking a scheduled snapshot" in log.read_text()
     newest = newest_manifest(store)
     assert newest.anchor.changelog_offset is not None  # capture ran, so the start was found
+
+    window = run_cdc("window", "--config", str(setup.config_path), "--json")
+    assert window.returncode == 0, window.stderr
+    shown = json.loads(window.stdout)
+    oldest = min(p.parent.name for p in manifests)
+    assert shown["earliest"]["snapshot_id"] == oldest
+    assert shown["latest"]["gtid_position"]
+    assert shown["transactions_behind"] is not None
+    assert shown["transactions_behind"] >= 0
+    assert shown["rpo_seconds"] is not None
+
+    dry = run_cdc("backups", "prune", "--config", str(setup.config_path), "--keep-last", "1",
+                  "--json")
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["dry_run"] is True
+    assert planned["kept"] == [newest.snapshot_id]
+    assert len(planned["would_delete"]) == len(manifests) - 1
+    assert len(list(store.glob("*/manifest.json"))) == len(manifests)  # nothing deleted yet
+    done = run_cdc("backups", "prune", "--config", str(setup.config_path), "--keep-last", "1",
+                   "--confirm")
+    assert done.returncode == 0, done.stderr
+    assert [p.parent.name for p in store.glob("*/manifest.json")] == [newest.snapshot_id]
+
+
+def test_a_snapshot_in_an_s3_store_lists_and_verifies(
+        small_snapshot: tuple[Path, Path], s3_settings: S3Settings) -> None:
+    config, _ = small_snapshot
+    env = {**capture_env(),
+           "CDC_SNAPSHOTS__STORE": f"s3://{BUCKET}/e2e-{unique_name('p')}",
+           "CDC_SNAPSHOTS__S3_ENDPOINT_URL": str(s3_settings.endpoint_url),
+           "CDC_SNAPSHOTS__S3_REGION": "us-east-1",
+           "CDC_SNAPSHOTS__S3_ACCESS_KEY_ID": "test",
+           "CDC_SNAPSHOTS__S3_SECRET_ACCESS_KEY": "test"}
+    summary = take(config, env=env)
+    listed = run_cdc("backups", "list", "--config", str(config), "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [entry] = json.loads(listed.stdout)["snapshots"]
+    assert entry["snapshot_id"] == summary["snapshot_id"]
+    assert entry["rows"] == summary["rows"] > 0
+    verified = run_cdc("backups", "verify", "--config", str(config), "--skip-changelog",
+                       "--json", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["snapshots"][0]["rows_checked"] == summary["rows"]

@@ -14,38 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from cdc.snapshot.encryption import EncryptionKey, decrypt_chunks, encrypt_chunks
 from cdc.snapshot.errors import SnapshotError, SnapshotIntegrityError, SnapshotStoreError
 from cdc.snapshot.store import S3Settings, SnapshotStore, open_store
 from cdc.snapshot.store_file import FileSnapshotStore
 from cdc.snapshot.store_s3 import MIN_PART_BYTES, S3SnapshotStore
+from tests.s3_server import BUCKET
 
 pytestmark = pytest.mark.integration
 
-BUCKET = "cdc-snapshots"
 MIB = 1024 * 1024
 SID = "20240501T120000Z-s1"
-
-
-@pytest.fixture(scope="session")
-def s3_settings() -> Iterator[S3Settings]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        settings = S3Settings(endpoint_url=f"http://{host}:{port}", region="us-east-1",
-                              access_key_id="test", secret_access_key="test", max_attempts=1)
-        boto3.client("s3", endpoint_url=settings.endpoint_url, region_name="us-east-1",
-                     aws_access_key_id="test", aws_secret_access_key="test",
-                     ).create_bucket(Bucket=BUCKET)
-        yield settings
-    finally:
-        server.stop()
 
 
 @dataclass
