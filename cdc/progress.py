@@ -65,8 +65,8 @@ class ProgressReporter:
         self._unit = ""
 
     def _line(self, done: int, total: int, now: float) -> None:
-        elapsed = max(now - self._started, 1e-9)
-        rate = done / elapsed
+        elapsed = now - self._started
+        rate = done / elapsed if elapsed >= 1.0 else 0.0  # no rate from a blink
         left = (total - done) / rate if rate and total > done else 0.0
         if self._json:
             text = json.dumps({"progress": self._unit, self._what: done, "estimated": total,
@@ -74,6 +74,6 @@ class ProgressReporter:
         else:
             text = (f"{self._unit}: {done:,} {self._what}"
                     + (f" of about {total:,}" if total else "")
-                    + f", {rate:,.0f} {self._what}/s"
+                    + (f", {rate:,.0f} {self._what}/s" if rate else "")
                     + (f", about {left:,.0f} s left" if left else ""))
         print(text, file=self._stream, flush=True)

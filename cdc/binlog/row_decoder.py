@@ -305,10 +305,19 @@ def _text_decoder(layout: ColumnLayout) -> Callable[[bytes], str] | None:
 
 
 def _short_string_reader(layout: ColumnLayout) -> Reader:
-    prefix = 2 if layout.length > 255 else 1
+    """CHAR/VARCHAR/BINARY/VARBINARY: one length byte, two above 255 bytes."""
     decode = _text_decoder(layout)
     pad_to = layout.length if layout.type_code == STRING and decode is None else None
+    return _length_prefixed_reader(2 if layout.length > 255 else 1, decode, pad_to)
 
+
+def _blob_reader(layout: ColumnLayout) -> Reader:
+    """TEXT/BLOB/GEOMETRY: the table map says how many length bytes."""
+    return _length_prefixed_reader(layout.length, _text_decoder(layout), None)
+
+
+def _length_prefixed_reader(prefix: int, decode: Callable[[bytes], str] | None,
+                            pad_to: int | None) -> Reader:
     def read(body: bytes, position: int) -> tuple[object, int]:
         start = position + prefix
         end = start + int.from_bytes(body[position:start], "little")
@@ -320,20 +329,6 @@ def _short_string_reader(layout: ColumnLayout) -> Reader:
         if pad_to is not None:
             return decoders.pad_binary(data, pad_to), end
         return data, end
-    return read
-
-
-def _blob_reader(layout: ColumnLayout) -> Reader:
-    prefix = layout.length
-    decode = _text_decoder(layout)
-
-    def read(body: bytes, position: int) -> tuple[object, int]:
-        start = position + prefix
-        end = start + int.from_bytes(body[position:start], "little")
-        data = body[start:end]
-        if len(data) != end - start:
-            raise decoders.DecodeError("the value runs past the end of the rows event")
-        return (decode(data) if decode is not None else data), end
     return read
 
 

@@ -16,7 +16,7 @@ from cdc.errors import CdcError, ConfigError
 from cdc.progress import ProgressReporter
 from cdc.snapshot.catalog import Catalog, configured_key, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
-from cdc.snapshot.manifest import Manifest
+from cdc.snapshot.manifest import Manifest, manifest_summary
 from cdc.snapshot.retention import plan_prune
 from cdc.snapshot.verify import SnapshotVerdict, verify_coverage, verify_files
 
@@ -34,22 +34,6 @@ def backups() -> None:
 def _catalog(config_path: Path) -> tuple[CaptureConfig, Catalog]:
     config = load_config(config_path, os.environ)
     return config, read_catalog(configured_store(config))
-
-
-def manifest_summary(manifest: Manifest) -> dict[str, object]:
-    anchor = manifest.anchor
-    return {
-        "snapshot_id": manifest.snapshot_id,
-        "created_at": manifest.created_at.isoformat(),
-        "finished_at": manifest.finished_at.isoformat(),
-        "anchor_gtid": anchor.gtid_position,
-        "anchor_binlog": f"{anchor.binlog_file}:{anchor.binlog_position}",
-        "changelog_offset": anchor.changelog_offset,
-        "tables": len(manifest.tables),
-        "rows": manifest.total_rows,
-        "bytes": manifest.total_bytes,
-        "encrypted": manifest.encryption is not None,
-    }
 
 
 @backups.command(name="list")

@@ -13,7 +13,7 @@ from cdc.config import load_config
 from cdc.config.table_filter import TableFilter
 from cdc.progress import ProgressReporter
 from cdc.snapshot.catalog import configured_key, configured_store
-from cdc.snapshot.manifest import Manifest
+from cdc.snapshot.manifest import Manifest, manifest_summary
 from cdc.snapshot.source_tables import TableSelection
 from cdc.snapshot.take import SnapshotRequest, take_snapshot
 
@@ -59,7 +59,7 @@ def snapshot(config_path: Path, tables: str | None, as_json: bool) -> None:
     finally:
         reporter.close()
     if as_json:
-        click.echo(json.dumps(summary(manifest)))
+        click.echo(json.dumps(manifest_summary(manifest)))
     else:
         click.echo(_summary_text(manifest))
 
@@ -77,22 +77,6 @@ class _Both:
 def _narrowed(configured: TableFilter, patterns: str) -> _Both:
     wanted = TableFilter.from_patterns([p.strip() for p in patterns.split(",") if p.strip()], [])
     return _Both(configured, wanted)
-
-
-def summary(manifest: Manifest) -> dict[str, object]:
-    anchor = manifest.anchor
-    return {
-        "snapshot_id": manifest.snapshot_id,
-        "created_at": manifest.created_at.isoformat(),
-        "finished_at": manifest.finished_at.isoformat(),
-        "anchor": {"gtid_position": anchor.gtid_position, "binlog_file": anchor.binlog_file,
-                   "binlog_position": anchor.binlog_position,
-                   "changelog_offset": anchor.changelog_offset},
-        "tables": len(manifest.tables),
-        "rows": manifest.total_rows,
-        "bytes": manifest.total_bytes,
-        "encrypted": manifest.encryption is not None,
-    }
 
 
 def _summary_text(manifest: Manifest) -> str:

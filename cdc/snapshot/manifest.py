@@ -178,3 +178,20 @@ def parse_manifest(data: bytes, where: str, *, expected_snapshot_id: str | None 
             f"manifest {where} is for snapshot {manifest.snapshot_id!r}, not "
             f"{expected_snapshot_id!r}", "the store's files were moved or mixed up")
     return manifest
+
+
+def manifest_summary(manifest: Manifest) -> dict[str, object]:
+    """What ``cdc snapshot --json`` and ``cdc backups list --json`` say of a snapshot."""
+    anchor = manifest.anchor
+    return {
+        "snapshot_id": manifest.snapshot_id,
+        "created_at": manifest.created_at.isoformat(),
+        "finished_at": manifest.finished_at.isoformat(),
+        "anchor": {"gtid_position": anchor.gtid_position, "binlog_file": anchor.binlog_file,
+                   "binlog_position": anchor.binlog_position,
+                   "changelog_offset": anchor.changelog_offset},
+        "tables": len(manifest.tables),
+        "rows": manifest.total_rows,
+        "bytes": manifest.total_bytes,
+        "encrypted": manifest.encryption is not None,
+    }
