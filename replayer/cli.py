@@ -6,6 +6,7 @@ import click
 
 from cdc.cli_errors import run_reporting_errors
 from replayer import __version__
+from replayer.commands.verify import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,6 +15,9 @@ def replayer() -> None:
     """Restore a MySQL/MariaDB or PostgreSQL target to any point in time from base snapshots
     and the changelog, keep a migration target in sync, and prove the copy identical.
     """
+
+
+replayer.add_command(verify)
 
 
 def main() -> None:

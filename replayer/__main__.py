@@ -1,0 +1,3 @@
+from replayer.cli import main
+
+main()
