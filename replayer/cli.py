@@ -6,6 +6,7 @@ import click
 
 from cdc.cli_errors import run_reporting_errors
 from replayer import __version__
+from replayer.commands.restore import restore
 from replayer.commands.verify import verify
 
 
@@ -17,6 +18,7 @@ def replayer() -> None:
     """
 
 
+replayer.add_command(restore)
 replayer.add_command(verify)
 
 

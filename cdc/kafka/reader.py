@@ -62,6 +62,15 @@ def _read_to_end(consumer: Consumer, topic: str, start: int,
         yield StoredRecord(message.offset() or 0, message.key(), value, timestamp)
 
 
+def watermarks(bootstrap_servers: str, topic: str) -> tuple[int, int]:
+    """The topic's first and next offsets (low and high watermarks)."""
+    consumer = _consumer(bootstrap_servers)
+    try:
+        return _watermarks(consumer, topic)
+    finally:
+        consumer.close()
+
+
 def read_committed(bootstrap_servers: str, topic: str, start: int = 0,
                    follow: bool = False) -> Iterator[StoredRecord]:
     """Every committed record from ``start`` on, up to the end (or forever with ``follow``)."""

@@ -22,7 +22,7 @@ class Changelog:
         self._topics = (config.changelog_topic, config.schemas_topic)
         self._registry: SchemaRegistry | None = None
 
-    def _lookup(self, database: str, table: str, version: int) -> TableSchema:
+    def lookup(self, database: str, table: str, version: int) -> TableSchema:
         if self._registry is None:
             self._registry = load_registry(self._bootstrap, self._topics[1])
         try:
@@ -33,7 +33,7 @@ class Changelog:
 
     def records_from(self, offset: int) -> Iterator[tuple[int, ChangeRecord]]:
         for stored in read_committed(self._bootstrap, self._topics[0], offset):
-            yield stored.offset, decode_record(stored.value, self._lookup)
+            yield stored.offset, decode_record(stored.value, self.lookup)
 
     def record_before(self, offset: int) -> ChangeRecord | None:
         """The last committed record below ``offset``; None if there is none."""
@@ -44,7 +44,7 @@ class Changelog:
             for stored in read_committed(self._bootstrap, self._topics[0], start):
                 if stored.offset >= offset:
                     break
-                found = decode_record(stored.value, self._lookup)
+                found = decode_record(stored.value, self.lookup)
             if found is not None or start == 0:
                 return found
             step *= 16
@@ -53,7 +53,7 @@ class Changelog:
         stored = read_last_committed(self._bootstrap, self._topics[0])
         if stored is None:
             return None
-        return stored.offset, decode_record(stored.value, self._lookup)
+        return stored.offset, decode_record(stored.value, self.lookup)
 
     def replay_start(self, manifest: Manifest, wait_s: float = 0.0) -> int | None:
         """The offset replay on top of the snapshot starts from; None while capture has not

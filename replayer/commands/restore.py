@@ -1,0 +1,158 @@
+"""``replayer restore``: a target as the source was at a point in time."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cdc.config import load_config
+from cdc.dsn import Engine, parse_dsn
+from cdc.errors import ConfigError
+from cdc.progress import ProgressReporter
+from cdc.snapshot.catalog import configured_key, configured_store, read_catalog
+from cdc.snapshot.changelog import Changelog
+from replayer.apply_mysql import (
+    POSITION_DATABASE,
+    AppliedPosition,
+    MysqlApplier,
+    connect_target,
+    prepare_session,
+    read_position,
+)
+from replayer.load_mysql import load_snapshot
+from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
+from replayer.restore_plan import RestorePlan, calc_restore_plan
+from replayer.restore_point import parse_restore_point
+
+_SYSTEM_DATABASES = {"mysql", "information_schema", "performance_schema", "sys",
+                     POSITION_DATABASE}
+# Rates measured on the local stack, for --dry-run's estimate only.
+_LOAD_ROWS_PER_S = 30_000.0
+_REPLAY_ROWS_PER_S = 3_000.0
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
+              help="The capture configuration (TOML): Kafka, the topics and the snapshot store.")
+@click.option("--to", "point_text", required=True, metavar="POINT",
+              help="latest | time:<RFC 3339 with offset> | gtid:<gtid> | offset:<changelog "
+                   "offset> | name:<mark>. On MariaDB commit times are whole seconds, so a "
+                   "time is exact to the second; GTIDs and marks are exact.")
+@click.option("--target", "target_dsn", required=True, metavar="DSN",
+              help="The server to restore into, as mysql://user:password@host:port/. It must "
+                   "hold no databases, unless --resume.")
+@click.option("--snapshot", "snapshot_id", default="auto", show_default=True,
+              help="The snapshot to start from, or 'auto' for the newest before the point.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted restore, or bring a target restored earlier "
+                   "forward to a later point (only what it lacks is replayed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id: str,
+            dry_run: bool, resume: bool, as_json: bool) -> None:
+    """Restore the target to the last source transaction committed at or before POINT:
+    the newest snapshot at or before it, then the changelog from the snapshot's anchor up to
+    the point, transactions never split. The position applied is stored in the target with
+    the rows, so an interrupted restore continues with --resume."""
+    config = load_config(config_path, os.environ)
+    point = parse_restore_point(point_text)
+    target = parse_dsn(target_dsn)
+    if target.engine is not Engine.MYSQL:
+        raise ConfigError(f"restoring into {target.engine.value}:// is not built yet",
+                          "restore into a MySQL/MariaDB target (mysql://) for now")
+    store = configured_store(config)
+    catalog = read_catalog(store)
+    manifests = list(catalog.manifests)
+    if snapshot_id != "auto":
+        manifests = [catalog.find(snapshot_id)]
+    summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
+    plan = calc_restore_plan(point, [snapshot_info(m) for m in manifests], summary, {},
+                             now=datetime.now(UTC))
+    if dry_run:
+        _report(plan, as_json, dry_run=True)
+        return
+    connection = connect_target(target)
+    try:
+        if not resume:
+            _require_empty(connection, target_dsn)
+        prepare_session(connection)
+        _restore(connection, config, plan, catalog.find(plan.snapshot_id), as_json)
+    finally:
+        connection.close()
+    _report(plan, as_json, dry_run=False)
+
+
+def _require_empty(connection: Any, dsn_text: str) -> None:
+    cursor = connection.cursor()
+    cursor.execute("SHOW DATABASES")
+    found = sorted(str(name) for (name,) in cursor.fetchall()
+                   if str(name) not in _SYSTEM_DATABASES)
+    if found:
+        raise ConfigError(
+            f"the target holds databases already: {', '.join(found[:10])}",
+            "restore into an empty server, or add --resume to continue a restore into it")
+
+
+def _restore(connection: Any, config: Any, plan: RestorePlan, manifest: Any,
+             as_json: bool) -> None:
+    source = config.source.name
+    reporter = ProgressReporter(as_json=as_json)
+    try:
+        position = read_position(connection, source)
+        if position is None:
+            load_snapshot(connection, configured_store(config), manifest,
+                          configured_key(config, os.environ), reporter.update)
+            start = plan.replay_from_offset if plan.replay_from_offset is not None else \
+                (plan.replay_to_offset or 0) + 1
+            position = AppliedPosition(start - 1, manifest.anchor.gtid_position, 0)
+            _store_position(connection, source, position)
+        if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
+            if plan.replay_to_offset is not None and \
+                    position.changelog_offset > plan.replay_to_offset:
+                raise ConfigError(
+                    f"the target is at changelog offset {position.changelog_offset}, past the "
+                    f"point (offset {plan.replay_to_offset})",
+                    "a restore only goes forward: restore into an empty server for an "
+                    "earlier point")
+            return
+        changelog = Changelog(config)
+        applier = MysqlApplier(connection, source, changelog.lookup,
+                               transactions_per_commit=50)
+        applier.apply(records_between(changelog.records_from(position.changelog_offset + 1),
+                                      plan.replay_to_offset))
+        applier.flush()
+    finally:
+        reporter.close()
+
+
+def _store_position(connection: Any, source: str, position: AppliedPosition) -> None:
+    connection.cursor().execute(
+        f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid, "
+        "commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset = "
+        "VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us = "
+        "VALUES(commit_time_us)",
+        (source, position.changelog_offset, position.gtid, position.commit_time_us))
+    connection.commit()
+
+
+def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool) -> None:
+    estimate = plan.estimated_seconds(load_rows_per_s=_LOAD_ROWS_PER_S,
+                                      replay_rows_per_s=_REPLAY_ROWS_PER_S)
+    result = {"dry_run": dry_run, "snapshot_id": plan.snapshot_id,
+              "snapshot_rows": plan.snapshot_rows, "replay_from_offset": plan.replay_from_offset,
+              "replay_to_offset": plan.replay_to_offset, "transactions": plan.transactions,
+              "rows_to_replay": plan.rows_to_replay, "target_gtid": plan.target_gtid,
+              "target_commit_time_us": plan.target_commit_time_us,
+              "estimated_seconds": round(estimate, 1)}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    verb = "would restore" if dry_run else "restored"
+    click.echo(f"{verb} snapshot {plan.snapshot_id} ({plan.snapshot_rows:,} rows), then "
+               f"{plan.transactions:,} transactions ({plan.rows_to_replay:,} row changes) up to "
+               f"GTID {plan.target_gtid}" + (f"; about {estimate:,.0f} s" if dry_run else ""))

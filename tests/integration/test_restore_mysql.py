@@ -1,0 +1,120 @@
+"""replayer restore into an empty MariaDB of its own: a point between two workload runs, the
+state recorded there, then forward to the latest point with --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.capture_helpers import (
+    capture_env,
+    current_gtid_position,
+    kill,
+    start_capture,
+    wait_for_changelog_to_reach,
+    wait_until_streaming,
+    write_capture_config,
+)
+from tests.compare import source_rows
+from tests.db import mysql_connect, unique_name
+from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
+from tests.integration.test_startup_checks import free_port
+from tests.snapshot_helpers import snapshot_section, take
+from tests.stack import REPO_ROOT, StackEnv, read_env_file
+
+pytestmark = pytest.mark.integration
+TABLES = (*WORKLOAD_TABLES, "type_torture")
+
+
+@pytest.fixture(scope="module")
+def empty_target() -> Iterator[str]:
+    """An empty MariaDB started by the stack's own script; its admin DSN."""
+    directory = REPO_ROOT / ".stack" / unique_name("restore-target")
+    directory.mkdir(parents=True)
+    directory.chmod(0o755)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_")}
+    env.update(CDC_STACK_DIR=str(directory), CDC_HOST="127.0.0.1", CDC_SOURCE_PORT=str(port),
+               CDC_SOURCE_SERVER_ID="3101")
+    script = ["bash", str(REPO_ROOT / "stack" / "mariadb.sh")]
+    try:
+        up = subprocess.run([*script, "up", "source"], env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+        if up.returncode != 0:
+            pytest.fail(f"the restore target did not start:\n{up.stdout}{up.stderr}")
+        secrets = read_env_file(directory / "secrets")
+        yield f"mysql://cdc_admin:{secrets['mariadb_admin_password']}@127.0.0.1:{port}/"
+    finally:
+        subprocess.run([*script, "down", "source"], env=env, capture_output=True,
+                       timeout=120, check=False)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def replayer(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "replayer", *args], env=capture_env(),
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def state(dsn: str, database: str) -> dict[str, Any]:
+    with mysql_connect(dsn) as conn:
+        return {table: source_rows(conn, database, table) for table in TABLES}
+
+
+def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, tmp_path: Path,
+                                                   empty_target: str) -> None:
+    database = unique_name("restore")
+    start = current_gtid_position(stack_env)
+    finish(workload(stack_env, database, "--setup-only"))
+    store = tmp_path / "store"
+    setup = write_capture_config(tmp_path, stack_env, database, f"gtid:{start}",
+                                 extra_capture=snapshot_section(store))
+    log = tmp_path / "capture.log"
+    capture = start_capture(setup, log)
+    try:
+        wait_until_streaming(log)
+        finish(workload(stack_env, database, "--transactions", "100", "--seed", "1"))
+        take(setup.config_path)
+        finish(workload(stack_env, database, "--transactions", "150", "--seed", "2"))
+        point = current_gtid_position(stack_env)
+        at_point = state(stack_env["CDC_SOURCE_ADMIN_DSN"], database)
+        finish(workload(stack_env, database, "--transactions", "100", "--seed", "3"))
+        end = current_gtid_position(stack_env)
+        wait_for_changelog_to_reach(setup, end)
+    finally:
+        kill(capture, signal.SIGTERM)
+    config = str(setup.config_path)
+
+    dry = replayer("restore", "--config", config, "--to", f"gtid:{point}", "--target",
+                   empty_target, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    plan = json.loads(dry.stdout)
+    assert plan["dry_run"] is True
+    assert plan["transactions"] > 100  # the second run is replayed on top of the snapshot
+    assert plan["target_gtid"] == point
+
+    done = replayer("restore", "--config", config, "--to", f"gtid:{point}", "--target",
+                    empty_target, "--json")
+    assert done.returncode == 0, done.stderr
+    assert state(empty_target, database) == at_point
+
+    again = replayer("restore", "--config", config, "--to", "latest", "--target", empty_target)
+    assert again.returncode == 2
+    assert "holds databases already" in again.stderr
+
+    forward = replayer("restore", "--config", config, "--to", "latest", "--target",
+                       empty_target, "--resume", "--json")
+    assert forward.returncode == 0, forward.stderr
+    assert state(empty_target, database) == state(stack_env["CDC_SOURCE_ADMIN_DSN"], database)
+    verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
+                        empty_target, "--tables", database, "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["identical"] is True
