@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,20 @@ def state(dsn: str, database: str) -> dict[str, Any]:
         return {table: source_rows(conn, database, table) for table in TABLES}
 
 
-def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, tmp_path: Path,
-                                                   empty_target: str) -> None:
+@dataclass(frozen=True)
+class Scenario:
+    config: str
+    database: str
+    store: Path
+    start: str
+    point: str
+    at_point: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """A workload run, a snapshot, a second run (the point is after it), a third run."""
+    tmp_path = tmp_path_factory.mktemp("restore")
     database = unique_name("restore")
     start = current_gtid_position(stack_env)
     finish(workload(stack_env, database, "--setup-only"))
@@ -91,8 +104,45 @@ def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, tmp_path:
         wait_for_changelog_to_reach(setup, end)
     finally:
         kill(capture, signal.SIGTERM)
-    config = str(setup.config_path)
+    return Scenario(str(setup.config_path), database, store, start, point, at_point)
 
+
+@pytest.mark.parametrize(("point", "message"), [
+    ("time:2026-01-01T00:00:00", "offset"),
+    ("time:2999-01-01T00:00:00Z", "window"),
+    ("name:no-such-mark", "no-such-mark"),
+])
+def test_points_that_cannot_be_restored_are_refused_before_touching_the_target(
+        scenario: Scenario, empty_target: str, point: str, message: str) -> None:
+    result = replayer("restore", "--config", scenario.config, "--to", point, "--target",
+                      empty_target)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_point_before_the_oldest_snapshot_names_the_window(
+        scenario: Scenario, empty_target: str) -> None:
+    # Offset 0 is the workload's CREATE DATABASE, long before the snapshot.
+    result = replayer("restore", "--config", scenario.config, "--to", "offset:0",
+                      "--target", empty_target)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "restorable" in result.stderr.lower() or "window" in result.stderr.lower()
+
+
+def test_an_unreachable_target_is_a_clear_error(scenario: Scenario) -> None:
+    result = replayer("restore", "--config", scenario.config, "--to", "latest", "--target",
+                      "mysql://nobody:wrong@127.0.0.1:1/")
+    assert result.returncode == 2
+    assert "cannot connect to the target" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, scenario: Scenario,
+                                                   empty_target: str) -> None:
+    config, database, point, at_point = (scenario.config, scenario.database, scenario.point,
+                                         scenario.at_point)
     dry = replayer("restore", "--config", config, "--to", f"gtid:{point}", "--target",
                    empty_target, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
@@ -101,8 +151,21 @@ def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, tmp_path:
     assert plan["transactions"] > 100  # the second run is replayed on top of the snapshot
     assert plan["target_gtid"] == point
 
+    # A damaged snapshot file stops the restore, named; once the file is whole again,
+    # --resume finishes the restore from where it stopped.
+    [snapshot_dir] = [p for p in scenario.store.iterdir() if p.is_dir()]
+    victim = max(snapshot_dir.glob("*.avro"), key=lambda p: p.stat().st_size)
+    original = victim.read_bytes()
+    victim.write_bytes(original[:-40] + bytes(b ^ 0x5A for b in original[-40:]))
+    broken = replayer("restore", "--config", config, "--to", f"gtid:{point}", "--target",
+                      empty_target)
+    assert broken.returncode != 0
+    assert victim.name in broken.stderr
+    assert "Traceback" not in broken.stderr
+    victim.write_bytes(original)
+
     done = replayer("restore", "--config", config, "--to", f"gtid:{point}", "--target",
-                    empty_target, "--json")
+                    empty_target, "--resume", "--json")
     assert done.returncode == 0, done.stderr
     assert state(empty_target, database) == at_point
 
