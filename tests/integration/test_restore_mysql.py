@@ -38,6 +38,15 @@ TABLES = (*WORKLOAD_TABLES, "type_torture")
 
 @pytest.fixture(scope="module")
 def empty_target() -> Iterator[str]:
+    yield from _throwaway_mariadb(3101)
+
+
+@pytest.fixture(scope="module")
+def second_target() -> Iterator[str]:
+    yield from _throwaway_mariadb(3102)
+
+
+def _throwaway_mariadb(server_id: int) -> Iterator[str]:
     """An empty MariaDB started by the stack's own script; its admin DSN."""
     directory = REPO_ROOT / ".stack" / unique_name("restore-target")
     directory.mkdir(parents=True)
@@ -45,7 +54,7 @@ def empty_target() -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_")}
     env.update(CDC_STACK_DIR=str(directory), CDC_HOST="127.0.0.1", CDC_SOURCE_PORT=str(port),
-               CDC_SOURCE_SERVER_ID="3101")
+               CDC_SOURCE_SERVER_ID=str(server_id))
     script = ["bash", str(REPO_ROOT / "stack" / "mariadb.sh")]
     try:
         up = subprocess.run([*script, "up", "source"], env=env, capture_output=True,
@@ -181,3 +190,27 @@ def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, scenario:
                         empty_target, "--tables", database, "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert json.loads(verified.stdout)["identical"] is True
+
+
+def test_sigkill_during_the_restore_then_resume_gives_the_same_result(
+        stack_env: StackEnv, scenario: Scenario, second_target: str) -> None:
+    command = [sys.executable, "-m", "replayer", "restore", "--config", scenario.config,
+               "--to", f"gtid:{scenario.point}", "--target", second_target]
+    killed = 0
+    for delay in (0.6, 0.9, 1.2, 1.5, 1.8, 2.2, 2.6, 3.0, 3.5, 4.0, 5.0):
+        process = subprocess.Popen([*command, *(["--resume"] if killed else [])],
+                                   env=capture_env(), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=60)
+            killed += 1
+            continue
+        assert process.returncode == 0, process.stderr.read().decode() if process.stderr else ""
+        break
+    assert killed >= 1, "the restore finished before any kill: nothing was tested"
+    last = replayer(*command[3:], "--resume")
+    assert last.returncode == 0, last.stderr
+    assert state(second_target, scenario.database) == scenario.at_point
