@@ -9,6 +9,7 @@ from cdc.cli_errors import run_reporting_errors
 from cdc.commands.backups import backups
 from cdc.commands.capture import capture
 from cdc.commands.check import check
+from cdc.commands.mark import mark
 from cdc.commands.snapshot import snapshot
 from cdc.commands.tail import tail
 from cdc.commands.window import window
@@ -30,6 +31,7 @@ cdc.add_command(tail)
 cdc.add_command(snapshot)
 cdc.add_command(backups)
 cdc.add_command(window)
+cdc.add_command(mark)
 
 
 def main() -> None:

@@ -65,6 +65,35 @@ def ensure_topics(
         _refuse_unsafe_changelog(admin, changelog, len(existing[changelog].partitions))
 
 
+def topic_exists(bootstrap_servers: str, topic: str) -> bool:
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    try:
+        return topic in admin.list_topics(timeout=TIMEOUT_S).topics
+    except KafkaException as exc:
+        raise translate(exc, "listing topics") from exc
+
+
+def ensure_compacted_topic(bootstrap_servers: str, topic: str, *, replication_factor: int,
+                           min_insync_replicas: int) -> None:
+    """A compacted topic (one current value per key), created when missing."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    try:
+        existing = admin.list_topics(timeout=TIMEOUT_S).topics
+    except KafkaException as exc:
+        raise translate(exc, "listing topics") from exc
+    if topic in existing:
+        return
+    new = NewTopic(topic, num_partitions=1, replication_factor=replication_factor,
+                   config=schemas_topic_config(min_insync_replicas))
+    for name, future in admin.create_topics([new], operation_timeout=TIMEOUT_S).items():
+        try:
+            future.result(timeout=TIMEOUT_S)
+        except KafkaException as exc:
+            if "already exists" not in str(exc).lower():
+                raise translate(exc, f"creating topic {name}") from exc
+    _wait_for_leaders(admin, [topic])
+
+
 def _wait_for_leaders(admin: AdminClient, topics: list[str]) -> None:
     """A topic just created has no leader for a moment; reading its offsets then fails."""
     deadline = time.monotonic() + TIMEOUT_S

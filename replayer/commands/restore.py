@@ -13,6 +13,7 @@ import click
 from cdc.config import load_config
 from cdc.dsn import Engine, parse_dsn
 from cdc.errors import ConfigError
+from cdc.marks import read_marks
 from cdc.progress import ProgressReporter
 from cdc.snapshot.catalog import configured_key, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
@@ -71,7 +72,8 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     if snapshot_id != "auto":
         manifests = [catalog.find(snapshot_id)]
     summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
-    plan = calc_restore_plan(point, [snapshot_info(m) for m in manifests], summary, {},
+    marks = {label: m.gtid_position for label, m in read_marks(config).items()}
+    plan = calc_restore_plan(point, [snapshot_info(m) for m in manifests], summary, marks,
                              now=datetime.now(UTC))
     if dry_run:
         _report(plan, as_json, dry_run=True)

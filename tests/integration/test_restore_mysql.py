@@ -29,7 +29,7 @@ from tests.compare import source_rows
 from tests.db import mysql_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
 from tests.integration.test_startup_checks import free_port
-from tests.snapshot_helpers import snapshot_section, take
+from tests.snapshot_helpers import run_cdc, snapshot_section, take
 from tests.stack import REPO_ROOT, StackEnv, read_env_file
 
 pytestmark = pytest.mark.integration
@@ -107,6 +107,10 @@ def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> S
         take(setup.config_path)
         finish(workload(stack_env, database, "--transactions", "150", "--seed", "2"))
         point = current_gtid_position(stack_env)
+        marked = run_cdc("mark", "--config", str(setup.config_path), "before-third-run",
+                         "--json")
+        assert marked.returncode == 0, marked.stderr
+        assert json.loads(marked.stdout)["gtid_position"] == point
         at_point = state(stack_env["CDC_SOURCE_ADMIN_DSN"], database)
         finish(workload(stack_env, database, "--transactions", "100", "--seed", "3"))
         end = current_gtid_position(stack_env)
@@ -214,3 +218,13 @@ def test_sigkill_during_the_restore_then_resume_gives_the_same_result(
     last = replayer(*command[3:], "--resume")
     assert last.returncode == 0, last.stderr
     assert state(second_target, scenario.database) == scenario.at_point
+
+
+def test_a_named_mark_is_a_restore_point(scenario: Scenario, empty_target: str) -> None:
+    dry = replayer("restore", "--config", scenario.config, "--to", "name:before-third-run",
+                   "--target", empty_target, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["target_gtid"] == scenario.point
+    twice = run_cdc("mark", "--config", scenario.config, "before-third-run")
+    assert twice.returncode == 2
+    assert "exists already" in twice.stderr
