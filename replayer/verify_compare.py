@@ -70,13 +70,18 @@ def add_chunk(verdict: TableVerdict, source: ChunkDigest, target: ChunkDigest) -
 def add_row_differences(verdict: TableVerdict, source: Mapping[Key, bytes],
                         target: Mapping[Key, bytes]) -> None:
     """Name the keys of a differing chunk (at most ``MAX_KEYS_SHOWN`` of each kind)."""
-    for key in sorted(source.keys() - target.keys(), key=repr):
+    for key in sorted(source.keys() - target.keys(), key=_in_order):
         _add(verdict.missing, key)
-    for key in sorted(target.keys() - source.keys(), key=repr):
+    for key in sorted(target.keys() - source.keys(), key=_in_order):
         _add(verdict.extra, key)
-    for key in sorted(source.keys() & target.keys(), key=repr):
+    for key in sorted(source.keys() & target.keys(), key=_in_order):
         if source[key] != target[key]:
             _add(verdict.changed, key)
+
+
+def _in_order(key: Key) -> tuple[tuple[int, object], ...]:
+    """Numbers in numeric order, anything else after them by its text."""
+    return tuple((0, part) if isinstance(part, int) else (1, repr(part)) for part in key)
 
 
 def _add(keys: list[Key], key: Key) -> None:

@@ -71,4 +71,34 @@ cdc backups verify --config "$work/cdc.toml"
 step "9. The restorable window and the RPO (cdc window)"
 cdc window --config "$work/cdc.toml"
 
+step "10. More payments, then a named point just before a bad change (cdc mark)"
+cdc-workload --dsn "$CDC_SOURCE_ADMIN_DSN" --database payments --rate "${DEMO_RATE:-100}" \
+  --duration 5 --seed 8 >/dev/null
+cdc mark --config "$work/cdc.toml" "before-bad-change-$run_id"
+
+step "11. The bad change: a deploy deletes every refund and zeroes every balance"
+mariadb --no-defaults --socket="$CDC_SOURCE_SOCKET" -uroot payments -e "
+  SET FOREIGN_KEY_CHECKS = 0; DELETE FROM refunds; UPDATE accounts SET balance = 0;"
+cdc capture --config "$work/cdc.toml" --until-caught-up --log-level WARNING >/dev/null
+
+step "12. Restore the target MariaDB ($CDC_HOST:$CDC_TARGET_MARIADB_PORT) to just before it"
+# The local stack's target is a scratch server: the demo empties it first.
+admin_pw=$(sed -n 's/^mariadb_admin_password=//p' "$STACK_DIR/secrets")
+tgt() { mariadb --no-defaults -h"$CDC_HOST" -P"$CDC_TARGET_MARIADB_PORT" -ucdc_admin -p"$admin_pw" "$@"; }
+for db in $(tgt -N -e "SHOW DATABASES" | grep -vxE 'mysql|information_schema|performance_schema|sys'); do
+  tgt -e "DROP DATABASE \`$db\`"
+done
+replayer restore --config "$work/cdc.toml" --to "name:before-bad-change-$run_id" \
+  --target "$CDC_TARGET_MARIADB_DSN" --dry-run
+replayer restore --config "$work/cdc.toml" --to "name:before-bad-change-$run_id" \
+  --target "$CDC_TARGET_MARIADB_DSN"
+tgt --table payments -e "
+  SELECT (SELECT COUNT(*) FROM refunds) AS refunds_restored,
+         (SELECT SUM(balance) FROM accounts) AS sum_of_balances_must_be_zero,
+         (SELECT COUNT(*) FROM accounts WHERE balance <> 0) AS accounts_with_money"
+
+step "13. Verify: the source now differs from the restored copy exactly by the bad change"
+replayer verify --source "$CDC_SOURCE_ADMIN_DSN" --target "$CDC_TARGET_MARIADB_DSN" \
+  --tables payments || true
+
 printf '\nThe demo used the stack described in %s (make status; make down to stop it).\n' "$ENV_FILE"
