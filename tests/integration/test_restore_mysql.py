@@ -4,8 +4,6 @@ state recorded there, then forward to the latest point with --resume."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +26,9 @@ from tests.capture_helpers import (
 from tests.compare import source_rows
 from tests.db import mysql_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
-from tests.integration.test_startup_checks import free_port
 from tests.snapshot_helpers import run_cdc, snapshot_section, take
-from tests.stack import REPO_ROOT, StackEnv, read_env_file
+from tests.stack import StackEnv
+from tests.throwaway_mariadb import throwaway_mariadb
 
 pytestmark = pytest.mark.integration
 TABLES = (*WORKLOAD_TABLES, "type_torture")
@@ -38,35 +36,14 @@ TABLES = (*WORKLOAD_TABLES, "type_torture")
 
 @pytest.fixture(scope="module")
 def empty_target() -> Iterator[str]:
-    yield from _throwaway_mariadb(3101)
+    with throwaway_mariadb("restore-target", 3101) as server:
+        yield server.admin_dsn
 
 
 @pytest.fixture(scope="module")
 def second_target() -> Iterator[str]:
-    yield from _throwaway_mariadb(3102)
-
-
-def _throwaway_mariadb(server_id: int) -> Iterator[str]:
-    """An empty MariaDB started by the stack's own script; its admin DSN."""
-    directory = REPO_ROOT / ".stack" / unique_name("restore-target")
-    directory.mkdir(parents=True)
-    directory.chmod(0o755)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDC_")}
-    env.update(CDC_STACK_DIR=str(directory), CDC_HOST="127.0.0.1", CDC_SOURCE_PORT=str(port),
-               CDC_SOURCE_SERVER_ID=str(server_id))
-    script = ["bash", str(REPO_ROOT / "stack" / "mariadb.sh")]
-    try:
-        up = subprocess.run([*script, "up", "source"], env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-        if up.returncode != 0:
-            pytest.fail(f"the restore target did not start:\n{up.stdout}{up.stderr}")
-        secrets = read_env_file(directory / "secrets")
-        yield f"mysql://cdc_admin:{secrets['mariadb_admin_password']}@127.0.0.1:{port}/"
-    finally:
-        subprocess.run([*script, "down", "source"], env=env, capture_output=True,
-                       timeout=120, check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+    with throwaway_mariadb("restore-target", 3102) as server:
+        yield server.admin_dsn
 
 
 def replayer(*args: str) -> subprocess.CompletedProcess[str]:

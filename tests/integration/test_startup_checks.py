@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +25,8 @@ from cdc.startup_checks import (
 )
 from cdc.startup_checks.queries import connect
 from tests.db import mysql_connect, query_one, unique_name
-from tests.stack import REPO_ROOT, StackEnv, read_env_file
+from tests.stack import REPO_ROOT, StackEnv
+from tests.throwaway_mariadb import ThrowawayServer, free_port, throwaway_mariadb
 
 pytestmark = pytest.mark.integration
 
@@ -63,12 +62,6 @@ def write_config(directory: Path, dsn: str, bootstrap: str, extra: str = "",
     path.write_text(f'[source]\ndsn = "{dsn}"\nserver_id = {server_id}\n{extra}\n'
                     f'[kafka]\nbootstrap_servers = "{bootstrap}"\n')
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -250,43 +243,16 @@ def test_positions_the_shared_source_never_had(stack_env: StackEnv) -> None:
             assert caught.value.exit_status == 2
 
 
-@dataclass(frozen=True)
-class ThrowawaySource:
-    capture_dsn: str
-    admin_dsn: str
-
-
 @pytest.fixture(scope="session")
-def misconfigured_source() -> Iterator[ThrowawaySource]:
-    """A MariaDB of its own with the binlog settings capture refuses, started by the stack's
-    script; stopped and deleted at the end of the session."""
-    directory = REPO_ROOT / ".stack" / unique_name("check-misconfigured")
-    directory.mkdir(parents=True)
-    directory.chmod(0o755)
-    port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CDC_")}
-    env.update(CDC_STACK_DIR=str(directory), CDC_HOST="127.0.0.1", CDC_SOURCE_PORT=str(port),
-               CDC_SOURCE_SERVER_ID=str(THROWAWAY_SERVER_ID),
-               CDC_MARIADB_EXTRA_CNF=MISCONFIGURATION)
-    script = ["bash", str(REPO_ROOT / "stack" / "mariadb.sh")]
-    try:
-        up = subprocess.run([*script, "up", "source"], env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-        if up.returncode != 0:
-            pytest.fail(f"the throwaway MariaDB did not start:\n{up.stdout}{up.stderr}")
-        secrets = read_env_file(directory / "secrets")
-        address = f"127.0.0.1:{port}/"
-        yield ThrowawaySource(
-            capture_dsn=f"mysql://cdc_capture:{secrets['mariadb_capture_password']}@{address}",
-            admin_dsn=f"mysql://cdc_admin:{secrets['mariadb_admin_password']}@{address}")
-    finally:
-        subprocess.run([*script, "down", "source"], env=env, capture_output=True,
-                       timeout=120, check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+def misconfigured_source() -> Iterator[ThrowawayServer]:
+    """A MariaDB of its own with the binlog settings capture refuses."""
+    with throwaway_mariadb("check-misconfigured", THROWAWAY_SERVER_ID,
+                           MISCONFIGURATION) as server:
+        yield server
 
 
 def test_a_misconfigured_source_names_every_wrong_setting_and_its_fix(
-        tmp_path: Path, stack_env: StackEnv, misconfigured_source: ThrowawaySource) -> None:
+        tmp_path: Path, stack_env: StackEnv, misconfigured_source: ThrowawayServer) -> None:
     config = write_config(tmp_path, misconfigured_source.capture_dsn,
                           stack_env["CDC_KAFKA_BOOTSTRAP"])
     run = run_check(config)
@@ -308,7 +274,7 @@ def test_a_misconfigured_source_names_every_wrong_setting_and_its_fix(
 
 
 def test_a_position_older_than_the_oldest_binlog(
-        misconfigured_source: ThrowawaySource) -> None:
+        misconfigured_source: ThrowawayServer) -> None:
     database = unique_name("purge_probe")
     with mysql_connect(misconfigured_source.admin_dsn) as admin, admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE {database}")
