@@ -81,6 +81,17 @@ def read_position(connection: Any, source: str) -> AppliedPosition | None:
                                                       int(found[2]))
 
 
+def store_position(connection: Any, source: str, position: AppliedPosition) -> None:
+    """Record ``position`` as applied and commit, with whatever the transaction holds."""
+    connection.cursor().execute(
+        f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid, "
+        "commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset = "
+        "VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us = "
+        "VALUES(commit_time_us)",
+        (source, position.changelog_offset, position.gtid, position.commit_time_us))
+    connection.commit()
+
+
 class MysqlApplier:
     """Applies (offset, record) pairs in changelog order; commits every
     ``transactions_per_commit`` source transactions, and at ``flush()``."""
@@ -125,14 +136,7 @@ class MysqlApplier:
                            "feed whole transactions; nothing of this one was committed")
         if self._last is None or not self._pending:
             return
-        self._cursor.execute(
-            f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid,"
-            " commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset"
-            " = VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us ="
-            " VALUES(commit_time_us)",
-            (self._source, self._last.changelog_offset, self._last.gtid,
-             self._last.commit_time_us))
-        self._connection.commit()
+        store_position(self._connection, self._source, self._last)
         self._pending = 0
 
     def _apply_one(self, offset: int, record: ChangeRecord) -> None:

@@ -11,7 +11,7 @@ import click
 from cdc.config import load_config
 from cdc.marks import write_mark
 from cdc.position import GtidPosition
-from cdc.startup_checks.queries import connect_source
+from cdc.startup_checks.queries import connect_source, gtid_binlog_pos
 
 
 @click.command()
@@ -27,12 +27,9 @@ def mark(config_path: Path, label: str, replace: bool, as_json: bool) -> None:
     config = load_config(config_path, os.environ)
     connection = connect_source(config)
     try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT @@gtid_binlog_pos")
-        found = cursor.fetchone()
+        position = GtidPosition.parse(gtid_binlog_pos(connection))
     finally:
         connection.close()
-    position = GtidPosition.parse(str(found[0] or "") if found else "")
     written = write_mark(config, label, position, replace=replace)
     if as_json:
         click.echo(json.dumps({"label": written.label, "gtid_position": str(position),

@@ -15,7 +15,7 @@ from cdc.errors import CdcError
 from cdc.position import GtidPosition
 from cdc.snapshot.catalog import configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
-from cdc.startup_checks.queries import connect_source
+from cdc.startup_checks.queries import connect_source, gtid_binlog_pos
 
 
 @click.command()
@@ -74,10 +74,7 @@ def _source_position(config: CaptureConfig) -> GtidPosition | None:
     except CdcError:
         return None
     try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT @@gtid_binlog_pos")
-        found = cursor.fetchone()
-        return GtidPosition.parse(str(found[0] or "") if found else "")
+        return GtidPosition.parse(gtid_binlog_pos(connection))
     finally:
         connection.close()
 

@@ -110,7 +110,6 @@ def _take(config: CaptureConfig, store: SnapshotStore, request: SnapshotRequest,
         for connection in connections:
             if connection.open:
                 connection.close()
-    counted.finish()
     offset = _replay_start(config, point, request.anchor_wait_s)
     manifest = Manifest(
         snapshot_id=snapshot_id, created_at=created_at, finished_at=now(),
@@ -161,9 +160,6 @@ class _Counted:
             table = self._tables[table_index]
             self._progress(table.schema.qualified_name, self._rows[table_index],
                            max(table.estimated_rows, self._rows[table_index]))
-
-    def finish(self) -> None:
-        pass
 
 
 def _replay_start(config: CaptureConfig, point: SnapshotPoint, wait_s: float) -> int | None:

@@ -160,3 +160,9 @@ def tables_lacking_primary_key(conn: Connection) -> list[tuple[str, str]]:
             WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME
               AND s.INDEX_NAME = 'PRIMARY')
         ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME""")]
+
+
+def gtid_binlog_pos(conn: Connection) -> str:
+    """The source's GTID position now (MariaDB's ``@@gtid_binlog_pos``)."""
+    rows = _rows(conn, "SELECT @@global.gtid_binlog_pos")
+    return str(rows[0][0] or "") if rows else ""

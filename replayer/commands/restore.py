@@ -24,6 +24,7 @@ from replayer.apply_mysql import (
     connect_target,
     prepare_session,
     read_position,
+    store_position,
 )
 from replayer.load_mysql import load_snapshot
 from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
@@ -112,7 +113,7 @@ def _restore(connection: Any, config: Any, plan: RestorePlan, manifest: Any,
             start = plan.replay_from_offset if plan.replay_from_offset is not None else \
                 (plan.replay_to_offset or 0) + 1
             position = AppliedPosition(start - 1, manifest.anchor.gtid_position, 0)
-            _store_position(connection, source, position)
+            store_position(connection, source, position)
         if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
             if plan.replay_to_offset is not None and \
                     position.changelog_offset > plan.replay_to_offset:
@@ -130,16 +131,6 @@ def _restore(connection: Any, config: Any, plan: RestorePlan, manifest: Any,
         applier.flush()
     finally:
         reporter.close()
-
-
-def _store_position(connection: Any, source: str, position: AppliedPosition) -> None:
-    connection.cursor().execute(
-        f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid, "
-        "commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset = "
-        "VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us = "
-        "VALUES(commit_time_us)",
-        (source, position.changelog_offset, position.gtid, position.commit_time_us))
-    connection.commit()
 
 
 def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool) -> None:
