@@ -1,18 +1,10 @@
-"""Applying changelog records to a MySQL/MariaDB target, with the position applied stored in
-the target in the same transaction as the rows (design §2).
-
-Every source transaction is applied whole: one target transaction holds one or more source
-transactions, and ends with the position row updated, so a target interrupted at any instant
-holds exactly the transactions up to its stored position, and ``resume_offset`` says where to
-go on. Each row change must touch exactly one row: an update or delete of a row the target
-does not have, or an insert of one it has, means the target is not the copy the changelog
-describes, and applying stops with the offset.
+"""Applying changelog records to a MySQL/MariaDB target (see ``replayer.applier``): row
+changes as single-row statements matched by primary key, DDL statements as the source ran
+them, and the position in ``cdc_replayer.applied_position``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,12 +14,21 @@ from MySQLdb.constants import CLIENT
 from cdc.avro.codec import SchemaLookup
 from cdc.changes import ChangeRecord, Operation, Row
 from cdc.dsn import Dsn
-from cdc.errors import CdcError, ConfigError
+from cdc.errors import ConfigError
 from cdc.snapshot.source_tables import quote
 from cdc.values import ZeroDate, ZeroDateTime, time_text
+from replayer.applier import (
+    POSITION_SCHEMA,
+    AppliedPosition,
+    Applier,
+    ReplayProgress,
+    TableIncluded,
+)
 
-POSITION_DATABASE = "cdc_replayer"
+POSITION_DATABASE = POSITION_SCHEMA
 _UNKNOWN_DATABASE = 1049
+_SYSTEM_DATABASES = {"mysql", "information_schema", "performance_schema", "sys",
+                     POSITION_DATABASE}
 _POSITION_DDL = (
     f"CREATE TABLE IF NOT EXISTS {POSITION_DATABASE}.applied_position ("
     " source VARCHAR(200) NOT NULL PRIMARY KEY,"
@@ -36,17 +37,10 @@ _POSITION_DDL = (
     " commit_time_us BIGINT NOT NULL,"
     " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
     " ON UPDATE CURRENT_TIMESTAMP(6))")
-
-
-class TargetDivergedError(CdcError):
-    """The target does not hold what the changelog says it should: applying stops."""
-
-
-@dataclass(frozen=True)
-class AppliedPosition:
-    changelog_offset: int
-    gtid: str
-    commit_time_us: int
+_LOADED_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {POSITION_DATABASE}.loaded_files ("
+    " snapshot_id VARCHAR(100) NOT NULL, file_name VARCHAR(200) NOT NULL,"
+    " loaded_rows BIGINT NOT NULL, PRIMARY KEY (snapshot_id, file_name))")
 
 
 def connect_target(dsn: Dsn) -> Any:
@@ -69,7 +63,19 @@ def prepare_session(connection: Any) -> None:
     cursor.execute("SET SESSION foreign_key_checks = 0")
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {POSITION_DATABASE}")
     cursor.execute(_POSITION_DDL)
+    cursor.execute(_LOADED_DDL)
     connection.commit()
+
+
+def require_empty_mysql(connection: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("SHOW DATABASES")
+    found = sorted(str(name) for (name,) in cursor.fetchall()
+                   if str(name) not in _SYSTEM_DATABASES)
+    if found:
+        raise ConfigError(
+            f"the target holds databases already: {', '.join(found[:10])}",
+            "restore into an empty server, or add --resume to continue a restore into it")
 
 
 def read_position(connection: Any, source: str) -> AppliedPosition | None:
@@ -90,64 +96,32 @@ def store_position(connection: Any, source: str, position: AppliedPosition) -> N
         "VALUES(commit_time_us)",
         (source, position.changelog_offset, position.gtid, position.commit_time_us))
     connection.commit()
-
-
-class MysqlApplier:
-    """Applies (offset, record) pairs in changelog order; commits every
-    ``transactions_per_commit`` source transactions, and at ``flush()``."""
+class MysqlApplier(Applier):
+    ddl_commits = True  # MySQL commits before and after every DDL statement by itself
 
     def __init__(self, connection: Any, source: str, schemas: SchemaLookup, *,
-                 transactions_per_commit: int = 1) -> None:
+                 transactions_per_commit: int = 1, progress: ReplayProgress | None = None,
+                 include: TableIncluded | None = None) -> None:
+        super().__init__(source, schemas, transactions_per_commit=transactions_per_commit,
+                         progress=progress, include=include)
         self._connection = connection
         self._cursor = connection.cursor()
-        self._source = source
-        self._per_commit = transactions_per_commit
-        self._schemas = schemas
-        self._pending = 0
-        self._open_records = 0  # of the source transaction being applied
-        self._last: AppliedPosition | None = None
-        self.transactions = 0
-        self.rows = 0
 
-    def apply(self, records: Iterable[tuple[int, ChangeRecord]]) -> None:
-        for offset, record in records:
-            if record.operation is Operation.HEARTBEAT:
-                continue
-            if record.operation is Operation.DDL:
-                # MySQL commits before and after every DDL statement by itself: commit what
-                # is applied, with its position, first.
-                self.flush()
-            self._apply_one(offset, record)
-            self._open_records += 1
-            if record.transaction_last:
-                self._open_records = 0
-                self._last = AppliedPosition(offset, record.position.gtid,
-                                             record.commit_time_us)
-                self.transactions += 1
-                self._pending += 1
-                if self._pending >= self._per_commit:
-                    self.flush()
+    def _commit(self, position: AppliedPosition) -> None:
+        store_position(self._connection, self._source, position)
 
-    def flush(self) -> None:
-        """Commit what is applied, with its position. Only whole source transactions are
-        committed: stopping inside one is refused."""
-        if self._open_records:
-            raise CdcError("the replayer was asked to commit inside a source transaction",
-                           "feed whole transactions; nothing of this one was committed")
-        if self._last is None or not self._pending:
-            return
-        store_position(self._connection, self._source, self._last)
-        self._pending = 0
+    def _rollback(self) -> None:
+        self._connection.rollback()
 
-    def _apply_one(self, offset: int, record: ChangeRecord) -> None:
+    def _apply_ddl(self, offset: int, record: ChangeRecord) -> None:
+        try:
+            self._ddl(record)
+        except MySQLdb.Error as exc:
+            raise self.diverged(offset, record, f"the target refused the statement "
+                                f"{record.statement!r}: {exc.args[-1]}") from None
+
+    def _apply_row(self, offset: int, record: ChangeRecord) -> None:
         table = f"{quote(record.database)}.{quote(record.table)}"
-        if record.operation is Operation.DDL:
-            try:
-                self._ddl(record)
-            except MySQLdb.Error as exc:
-                raise self._diverged(offset, record, f"the target refused the statement "
-                                     f"{record.statement!r}: {exc.args[-1]}") from None
-            return
         if record.operation is Operation.INSERT and record.after is not None:
             names = list(record.after)
             self._run(offset, record, f"INSERT INTO {table} ({', '.join(map(quote, names))}) "
@@ -163,7 +137,6 @@ class MysqlApplier:
         elif record.operation is Operation.DELETE and record.before is not None:
             where, values = self._where(record, record.before)
             self._run(offset, record, f"DELETE FROM {table} WHERE {where}", values)
-        self.rows += 1
 
     def _where(self, record: ChangeRecord, image: Row) -> tuple[str, list[object]]:
         """The row by its primary key; a table without one by all its values (one row)."""
@@ -177,22 +150,13 @@ class MysqlApplier:
         try:
             self._cursor.execute(statement, values)
         except MySQLdb.IntegrityError as exc:
-            raise self._diverged(offset, record, f"the target refused it: {exc.args[-1]}") \
+            raise self.diverged(offset, record, f"the target refused it: {exc.args[-1]}") \
                 from None
         # The connection counts rows matched, not rows changed (CLIENT.FOUND_ROWS), so an
         # update that sets a row to what it holds already still counts one.
         if self._cursor.rowcount != 1:
-            raise self._diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
+            raise self.diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
                                  "the target, not 1")
-
-    def _diverged(self, offset: int, record: ChangeRecord, why: str) -> TargetDivergedError:
-        self._connection.rollback()
-        what = ("a statement" if record.operation is Operation.DDL else
-                f"the {record.operation.value} of a row of {record.database}.{record.table}")
-        return TargetDivergedError(
-            f"changelog offset {offset} ({what}, transaction {record.position.gtid}): {why}",
-            "the target is not the copy the changelog continues: restore it again from a "
-            "snapshot (transactions before this one are committed and recorded)")
 
     def _ddl(self, record: ChangeRecord) -> None:
         if record.statement is None:

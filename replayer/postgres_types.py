@@ -90,6 +90,15 @@ def postgres_type(column: Column) -> str:
                          "see docs/postgres-types.md for the supported types")
 
 
+def column_definition(column: Column) -> str:
+    """A column's definition in CREATE TABLE or ADD COLUMN: name, type, NOT NULL, CHECK."""
+    line = f"{quote_ident(column.name)} {postgres_type(column)}"
+    if not column.nullable:
+        line += " NOT NULL"
+    check = check_constraint(column)
+    return line if check is None else f"{line} CHECK ({check})"
+
+
 def check_constraint(column: Column) -> str | None:
     """The CHECK expression that limits the column to the source column's values, or None."""
     name = quote_ident(column.name)
@@ -112,22 +121,16 @@ def check_constraint(column: Column) -> str | None:
     return None
 
 
-def create_table_sql(schema: TableSchema, target_schema: str | None = None) -> str:
+def create_table_sql(schema: TableSchema, target_schema: str | None = None, *,
+                     primary_key: bool = True) -> str:
     """CREATE TABLE for one table version: columns, NOT NULL, CHECKs, the primary key in key
-    order. Without ``target_schema`` the table name is unqualified (the search_path decides)."""
+    order (left out with ``primary_key=False``, for a bulk load that adds it after the rows).
+    Without ``target_schema`` the table name is unqualified (the search_path decides)."""
     table = quote_ident(schema.table)
     if target_schema is not None:
         table = f"{quote_ident(target_schema)}.{table}"
-    lines = []
-    for column in schema.columns:
-        line = f"    {quote_ident(column.name)} {postgres_type(column)}"
-        if not column.nullable:
-            line += " NOT NULL"
-        check = check_constraint(column)
-        if check is not None:
-            line += f" CHECK ({check})"
-        lines.append(line)
-    if schema.primary_key:
+    lines = [f"    {column_definition(column)}" for column in schema.columns]
+    if schema.primary_key and primary_key:
         for name in schema.primary_key:
             schema.column(name)  # a key column that is not a column is a broken schema
         lines.append(f"    PRIMARY KEY ({', '.join(quote_ident(n) for n in schema.primary_key)})")
@@ -199,10 +202,11 @@ def copy_text_field(column: Column, value: object) -> str:
         if not column.nullable:
             raise _mapping_error(column, "NULL in a NOT NULL column", "the row is broken")
         return NULL_FIELD
-    return copy_escape(_literal(column, value))
+    return copy_escape(text_value(column, value))
 
 
-def _literal(column: Column, value: object) -> str:
+def text_value(column: Column, value: object) -> str:
+    """A non-NULL canonical value as PostgreSQL text input of the column's type (unescaped)."""
     family = column.type
     if isinstance(value, ZeroDate | ZeroDateTime):
         raise _mapping_error(

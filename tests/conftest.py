@@ -12,6 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.restore_targets import (  # noqa: F401 - fixtures, for every test module
+    mariadb_targets,
+    postgres_databases,
+    target,
+)
 from tests.s3_server import s3_settings  # noqa: F401 - the fixture, for every test module
 from tests.stack import StackEnv, load_stack_env
 

@@ -11,28 +11,20 @@ from typing import Any
 import click
 
 from cdc.config import load_config
-from cdc.dsn import Engine, parse_dsn
+from cdc.config.table_filter import TableFilter
+from cdc.dsn import parse_dsn
 from cdc.errors import ConfigError
 from cdc.marks import read_marks
 from cdc.progress import ProgressReporter
 from cdc.snapshot.catalog import configured_key, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
-from replayer.apply_mysql import (
-    POSITION_DATABASE,
-    AppliedPosition,
-    MysqlApplier,
-    connect_target,
-    prepare_session,
-    read_position,
-    store_position,
-)
-from replayer.load_mysql import load_snapshot
+from replayer.applier import AppliedPosition, TableIncluded
 from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
 from replayer.restore_plan import RestorePlan, calc_restore_plan
 from replayer.restore_point import parse_restore_point
+from replayer.snapshot_load import load_snapshot
+from replayer.targets import TargetEngine, target_engine
 
-_SYSTEM_DATABASES = {"mysql", "information_schema", "performance_schema", "sys",
-                     POSITION_DATABASE}
 # Rates measured on the local stack, for --dry-run's estimate only.
 _LOAD_ROWS_PER_S = 30_000.0
 _REPLAY_ROWS_PER_S = 3_000.0
@@ -46,17 +38,23 @@ _REPLAY_ROWS_PER_S = 3_000.0
                    "offset> | name:<mark>. On MariaDB commit times are whole seconds, so a "
                    "time is exact to the second; GTIDs and marks are exact.")
 @click.option("--target", "target_dsn", required=True, metavar="DSN",
-              help="The server to restore into, as mysql://user:password@host:port/. It must "
-                   "hold no databases, unless --resume.")
+              help="The server to restore into: mysql://user:password@host:port/ (MySQL or "
+                   "MariaDB) or postgresql://user:password@host:port/database (each source "
+                   "database becomes a schema; types as in docs/postgres-types.md). It must "
+                   "hold no databases (schemas), unless --resume.")
 @click.option("--snapshot", "snapshot_id", default="auto", show_default=True,
               help="The snapshot to start from, or 'auto' for the newest before the point.")
+@click.option("--tables", default="*", show_default=True, metavar="PATTERNS",
+              help="Comma-separated 'db' or 'db.table' patterns (wildcards allowed): only "
+                   "these tables are loaded and replayed. The same patterns each time a "
+                   "target is brought forward.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted restore, or bring a target restored earlier "
                    "forward to a later point (only what it lacks is replayed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id: str,
-            dry_run: bool, resume: bool, as_json: bool) -> None:
+            tables: str, dry_run: bool, resume: bool, as_json: bool) -> None:
     """Restore the target to the last source transaction committed at or before POINT:
     the newest snapshot at or before it, then the changelog from the snapshot's anchor up to
     the point, transactions never split. The position applied is stored in the target with
@@ -64,9 +62,7 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     config = load_config(config_path, os.environ)
     point = parse_restore_point(point_text)
     target = parse_dsn(target_dsn)
-    if target.engine is not Engine.MYSQL:
-        raise ConfigError(f"restoring into {target.engine.value}:// is not built yet",
-                          "restore into a MySQL/MariaDB target (mysql://) for now")
+    engine = target_engine(target)
     store = configured_store(config)
     catalog = read_catalog(store)
     manifests = list(catalog.manifests)
@@ -79,41 +75,34 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     if dry_run:
         _report(plan, as_json, dry_run=True)
         return
-    connection = connect_target(target)
+    connection = engine.connect(target)
     try:
         if not resume:
-            _require_empty(connection, target_dsn)
-        prepare_session(connection)
-        _restore(connection, config, plan, catalog.find(plan.snapshot_id), as_json)
+            engine.require_empty(connection)
+        engine.prepare(connection)
+        included = TableFilter.from_patterns([p.strip() for p in tables.split(",")
+                                              if p.strip()])
+        _restore(engine, connection, config, plan, catalog.find(plan.snapshot_id),
+                 as_json=as_json, include=included.includes)
     finally:
         connection.close()
     _report(plan, as_json, dry_run=False)
 
 
-def _require_empty(connection: Any, dsn_text: str) -> None:
-    cursor = connection.cursor()
-    cursor.execute("SHOW DATABASES")
-    found = sorted(str(name) for (name,) in cursor.fetchall()
-                   if str(name) not in _SYSTEM_DATABASES)
-    if found:
-        raise ConfigError(
-            f"the target holds databases already: {', '.join(found[:10])}",
-            "restore into an empty server, or add --resume to continue a restore into it")
-
-
-def _restore(connection: Any, config: Any, plan: RestorePlan, manifest: Any,
-             as_json: bool) -> None:
+def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePlan,
+             manifest: Any, *, as_json: bool, include: TableIncluded) -> None:
     source = config.source.name
     reporter = ProgressReporter(as_json=as_json)
     try:
-        position = read_position(connection, source)
+        position = engine.read_position(connection, source)
         if position is None:
-            load_snapshot(connection, configured_store(config), manifest,
-                          configured_key(config, os.environ), reporter.update)
+            load_snapshot(engine.bulk_target(connection), configured_store(config), manifest,
+                          configured_key(config, os.environ), progress=reporter.update,
+                          include=include)
             start = plan.replay_from_offset if plan.replay_from_offset is not None else \
                 (plan.replay_to_offset or 0) + 1
             position = AppliedPosition(start - 1, manifest.anchor.gtid_position, 0)
-            store_position(connection, source, position)
+            engine.store_position(connection, source, position)
         if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
             if plan.replay_to_offset is not None and \
                     position.changelog_offset > plan.replay_to_offset:
@@ -124,8 +113,10 @@ def _restore(connection: Any, config: Any, plan: RestorePlan, manifest: Any,
                     "earlier point")
             return
         changelog = Changelog(config)
-        applier = MysqlApplier(connection, source, changelog.lookup,
-                               transactions_per_commit=50)
+        to_replay = plan.rows_to_replay
+        applier = engine.applier(
+            connection, source, changelog.lookup, transactions_per_commit=50, include=include,
+            progress=lambda rows: reporter.update("replayed row changes", rows, to_replay))
         applier.apply(records_between(changelog.records_from(position.changelog_offset + 1),
                                       plan.replay_to_offset))
         applier.flush()

@@ -13,9 +13,9 @@ from cdc.avro.codec import decode_record
 from cdc.changes import ChangeRecord
 from cdc.dsn import parse_dsn
 from cdc.kafka.reader import read_committed
+from replayer.applier import TargetDivergedError
 from replayer.apply_mysql import (
     MysqlApplier,
-    TargetDivergedError,
     connect_target,
     prepare_session,
     read_position,

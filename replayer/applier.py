@@ -1,0 +1,126 @@
+"""Applying changelog records to a target, whole source transactions at a time, with the
+position applied stored in the target in the same transaction as the rows (design §2).
+
+One target transaction holds one or more source transactions and ends with the position row
+updated, so a target interrupted at any instant holds exactly the transactions up to its
+stored position, and replay resumes right after it. Each row change must touch exactly one
+row: an update or delete of a row the target does not have, or an insert of one it has,
+means the target is not the copy the changelog describes, and applying stops with the offset.
+The engines differ only in how a row change, a statement and the position are written: see
+``MysqlApplier`` and ``PostgresApplier``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cdc.avro.codec import SchemaLookup
+from cdc.changes import ChangeRecord, Operation
+from cdc.errors import CdcError
+
+POSITION_SCHEMA = "cdc_replayer"
+"""The database (MySQL) or schema (PostgreSQL) of the replayer's own bookkeeping."""
+
+ReplayProgress = Callable[[int], None]
+"""Called with the number of row changes applied so far, after each commit."""
+
+TableIncluded = Callable[[str, str | None], bool]
+"""Whether changes to (database, table) are applied; table None for a database statement."""
+
+
+class TargetDivergedError(CdcError):
+    """The target does not hold what the changelog says it should: applying stops."""
+
+
+@dataclass(frozen=True)
+class AppliedPosition:
+    changelog_offset: int
+    gtid: str
+    commit_time_us: int
+
+
+class Applier(ABC):
+    """Applies (offset, record) pairs in changelog order; commits every
+    ``transactions_per_commit`` source transactions, and at ``flush()``."""
+
+    def __init__(self, source: str, schemas: SchemaLookup, *,
+                 transactions_per_commit: int = 1,
+                 progress: ReplayProgress | None = None,
+                 include: TableIncluded | None = None) -> None:
+        self._source = source
+        self._include = include
+        self._schemas = schemas
+        self._per_commit = transactions_per_commit
+        self._progress = progress
+        self._pending = 0
+        self._open_records = 0  # of the source transaction being applied
+        self._last: AppliedPosition | None = None
+        self.transactions = 0
+        self.rows = 0
+
+    def apply(self, records: Iterable[tuple[int, ChangeRecord]]) -> None:
+        for offset, record in records:
+            if record.operation is Operation.HEARTBEAT:
+                continue
+            if not self._included(record):
+                pass  # left out, but its transaction's end still counts
+            elif record.operation is Operation.DDL:
+                if self.ddl_commits:
+                    self.flush()
+                self._apply_ddl(offset, record)
+            else:
+                self._apply_row(offset, record)
+                self.rows += 1
+            self._open_records += 1
+            if record.transaction_last:
+                self._open_records = 0
+                self._last = AppliedPosition(offset, record.position.gtid,
+                                             record.commit_time_us)
+                self.transactions += 1
+                self._pending += 1
+                if self._pending >= self._per_commit:
+                    self.flush()
+
+    def flush(self) -> None:
+        """Commit what is applied, with its position. Only whole source transactions are
+        committed: stopping inside one is refused."""
+        if self._open_records:
+            raise CdcError("the replayer was asked to commit inside a source transaction",
+                           "feed whole transactions; nothing of this one was committed")
+        if self._last is None or not self._pending:
+            return
+        self._commit(self._last)
+        self._pending = 0
+        if self._progress is not None:
+            self._progress(self.rows)
+
+    def _included(self, record: ChangeRecord) -> bool:
+        return self._include is None or self._include(record.database, record.table or None)
+
+    def diverged(self, offset: int, record: ChangeRecord, why: str) -> TargetDivergedError:
+        """The error that stops applying; what this target transaction held is rolled back."""
+        self._rollback()
+        what = ("a statement" if record.operation is Operation.DDL else
+                f"the {record.operation.value} of a row of {record.database}.{record.table}")
+        return TargetDivergedError(
+            f"changelog offset {offset} ({what}, transaction {record.position.gtid}): {why}",
+            "the target is not the copy the changelog continues: restore it again from a "
+            "snapshot (transactions before this one are committed and recorded)")
+
+    ddl_commits = False
+    """Whether a statement commits by itself (MySQL): what is applied is committed first."""
+
+    @abstractmethod
+    def _apply_row(self, offset: int, record: ChangeRecord) -> None: ...
+
+    @abstractmethod
+    def _apply_ddl(self, offset: int, record: ChangeRecord) -> None: ...
+
+    @abstractmethod
+    def _commit(self, position: AppliedPosition) -> None:
+        """Store ``position`` and commit the target transaction."""
+
+    @abstractmethod
+    def _rollback(self) -> None: ...

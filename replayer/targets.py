@@ -1,0 +1,68 @@
+"""What a restore needs of a target, for each engine: connect, check it is empty, prepare
+the session and bookkeeping, read and store the position, bulk-load a snapshot and apply
+the changelog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cdc.avro.codec import SchemaLookup
+from cdc.dsn import Dsn, Engine
+from replayer.applier import AppliedPosition, Applier, ReplayProgress, TableIncluded
+from replayer.apply_mysql import (
+    MysqlApplier,
+    connect_target,
+    prepare_session,
+    read_position,
+    require_empty_mysql,
+    store_position,
+)
+from replayer.apply_postgres import PostgresApplier
+from replayer.load_mysql import MysqlBulkTarget
+from replayer.load_postgres import PostgresBulkTarget
+from replayer.snapshot_load import BulkTarget
+from replayer.target_postgres import (
+    connect_postgres,
+    prepare_postgres,
+    read_position_postgres,
+    require_empty_postgres,
+    store_position_postgres,
+)
+
+
+class _ApplierFactory:
+    def __init__(self, kind: type[MysqlApplier] | type[PostgresApplier]) -> None:
+        self._kind = kind
+
+    def __call__(self, connection: Any, source: str, schemas: SchemaLookup, *,
+                 transactions_per_commit: int, progress: ReplayProgress | None,
+                 include: TableIncluded | None) -> Applier:
+        return self._kind(connection, source, schemas, include=include,
+                          transactions_per_commit=transactions_per_commit, progress=progress)
+
+
+@dataclass(frozen=True)
+class TargetEngine:
+    connect: Callable[[Dsn], Any]
+    require_empty: Callable[[Any], None]
+    prepare: Callable[[Any], None]
+    read_position: Callable[[Any, str], AppliedPosition | None]
+    store_position: Callable[[Any, str, AppliedPosition], None]
+    bulk_target: Callable[[Any], BulkTarget]
+    applier: _ApplierFactory
+
+
+_ENGINES = {
+    Engine.MYSQL: TargetEngine(connect_target, require_empty_mysql, prepare_session,
+                               read_position, store_position, MysqlBulkTarget,
+                               _ApplierFactory(MysqlApplier)),
+    Engine.POSTGRESQL: TargetEngine(connect_postgres, require_empty_postgres, prepare_postgres,
+                                    read_position_postgres, store_position_postgres,
+                                    PostgresBulkTarget, _ApplierFactory(PostgresApplier)),
+}
+
+
+def target_engine(dsn: Dsn) -> TargetEngine:
+    return _ENGINES[dsn.engine]

@@ -1,0 +1,190 @@
+"""Restores to marks, a time, a GTID and the latest point, into PostgreSQL and into MariaDB,
+each compared with the source's state recorded at that point; SIGKILL during the load and
+during the replay, then --resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg2
+import pytest
+
+from tests.capture_helpers import (
+    capture_env,
+    current_gtid_position,
+    kill,
+    start_capture,
+    wait_for_changelog_to_reach,
+    wait_until_streaming,
+    write_capture_config,
+)
+from tests.db import mysql_connect, postgres_connect, unique_name
+from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
+from tests.restore_targets import State, Target, mysql_state
+from tests.snapshot_helpers import run_cdc, snapshot_section, take
+from tests.stack import StackEnv
+
+pytestmark = pytest.mark.integration
+MARKS = ("after-second-run", "after-third-run", "after-fourth-run")
+
+
+def replayer(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "replayer", *args], env=capture_env(),
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    config: str
+    database: str
+    points: dict[str, State]
+    """Restore point to the source's state there (tables of the payments workload)."""
+    gtid_point: str
+    latest: State
+
+
+def _settle() -> None:
+    """Let the clock pass a whole second: MariaDB stamps commits in whole seconds."""
+    time.sleep(1.2)
+
+
+@pytest.fixture(scope="module")
+def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """A snapshot after a first run, then five more runs with marks, a time and a GTID
+    between them, the source's state recorded at each."""
+    tmp_path = tmp_path_factory.mktemp("restore-points")
+    database = unique_name("points")
+    source = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    start = current_gtid_position(stack_env)
+    finish(workload(stack_env, database, "--setup-only"))
+    setup = write_capture_config(
+        tmp_path, stack_env, database, f"gtid:{start}",
+        extra_capture=snapshot_section(tmp_path / "store", extra="file_rows = 200"))
+    capture = start_capture(setup, tmp_path / "capture.log")
+    points: dict[str, State] = {}
+
+    def run(seed: int, transactions: int = 120) -> None:
+        finish(workload(stack_env, database, "--transactions", str(transactions),
+                        "--seed", str(seed)))
+
+    def record(point: str) -> None:
+        points[point] = mysql_state(source, database, WORKLOAD_TABLES)
+
+    try:
+        wait_until_streaming(tmp_path / "capture.log")
+        run(1, 600)
+        take(setup.config_path)
+        for seed, label in zip((2, 3, 4), MARKS, strict=True):
+            run(seed)
+            marked = run_cdc("mark", "--config", str(setup.config_path), label)
+            assert marked.returncode == 0, marked.stderr
+            record(f"name:{label}")
+            if seed == 3:  # a time between the third and the fourth run
+                _settle()
+                record(f"time:{datetime.now(UTC).isoformat()}")
+                _settle()
+        run(5)
+        gtid_point = current_gtid_position(stack_env)
+        record(f"gtid:{gtid_point}")
+        run(6)
+        wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
+        latest = mysql_state(source, database, WORKLOAD_TABLES)
+    finally:
+        kill(capture, signal.SIGTERM)
+    distinct = {repr(sorted((t, sorted(rows.items())) for t, rows in state.items()))
+                for state in points.values()}
+    assert len(distinct) == len(points) - 1  # only the time and the third mark coincide
+    return Scenario(str(setup.config_path), database, points, gtid_point, latest)
+
+
+def _tables(database: str) -> str:
+    return ",".join(f"{database}.{table}" for table in WORKLOAD_TABLES)
+
+
+def test_restores_to_marks_a_time_a_gtid_and_latest_equal_the_source_there(
+        stack_env: StackEnv, scenario: Scenario, target: Target) -> None:
+    """One target brought forward point by point (each an incremental restore), and at every
+    point equal to the source's state recorded there; verify agrees."""
+    dsn = target.new()
+    tables = _tables(scenario.database)
+    for number, (point, expected) in enumerate(scenario.points.items()):
+        result = replayer("restore", "--config", scenario.config, "--to", point, "--target",
+                          dsn, "--tables", tables, "--json", *(["--resume"] if number else []))
+        assert result.returncode == 0, f"{point}: {result.stderr}"
+        assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == expected, point
+    latest = replayer("restore", "--config", scenario.config, "--to", "latest", "--target", dsn,
+                      "--tables", tables, "--resume", "--json")
+    assert latest.returncode == 0, latest.stderr
+    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.latest
+    verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
+                        dsn, "--tables", tables, "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["identical"] is True
+
+
+def _phase(engine: str, dsn: str, source: str) -> str:
+    """'load' while snapshot files are being loaded, 'replay' once the position is stored,
+    '' before either."""
+    if engine == "postgresql":
+        connection: Any = postgres_connect(dsn)
+    else:
+        connection = mysql_connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute("SELECT count(*) FROM cdc_replayer.loaded_files")
+                files = int(cursor.fetchone()[0])
+                cursor.execute("SELECT count(*) FROM cdc_replayer.applied_position "
+                               "WHERE source = %s", (source,))
+                stored = int(cursor.fetchone()[0])
+            except (psycopg2.Error, Exception):  # the bookkeeping is not there yet
+                return ""
+        return "replay" if stored else ("load" if files else "")
+    finally:
+        connection.close()
+
+
+def test_sigkill_during_the_load_and_during_the_replay_then_resume(
+        scenario: Scenario, target: Target) -> None:
+    dsn = target.new()
+    point = f"gtid:{scenario.gtid_point}"
+    command = [sys.executable, "-m", "replayer", "restore", "--config", scenario.config,
+               "--to", point, "--target", dsn, "--tables", _tables(scenario.database)]
+    killed_in: list[str] = []
+    for wanted in ("load", "replay"):
+        process = subprocess.Popen([*command, *(["--resume"] if killed_in else [])],
+                                   env=capture_env(), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            if _phase(target.engine, dsn, scenario.database) == wanted:
+                process.send_signal(signal.SIGKILL)
+                killed_in.append(wanted)
+                break
+            time.sleep(0.02)
+        process.wait(timeout=60)
+    assert killed_in == ["load", "replay"], f"killed in {killed_in}: the phases went too fast"
+    resumed = replayer(*command[3:], "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == \
+        scenario.points[point]
+
+
+def test_zero_dates_into_postgresql_are_refused_by_name(
+        scenario: Scenario, postgres_databases: Callable[[], str]) -> None:
+    """The type-torture table holds MySQL's zero date, which PostgreSQL cannot hold: the
+    restore stops naming the column, it never turns the value into NULL or a real date."""
+    dsn = postgres_databases()
+    result = replayer("restore", "--config", scenario.config, "--to", "latest", "--target", dsn,
+                      "--tables", f"{scenario.database}.type_torture")
+    assert result.returncode != 0
+    assert "zero date" in result.stderr
+    assert "Traceback" not in result.stderr

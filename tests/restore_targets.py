@@ -1,0 +1,104 @@
+"""Empty restore targets (a PostgreSQL database, a throwaway MariaDB) and their rows read
+independently of the replayer, in one comparable form for both engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import psycopg2.extras
+import pytest
+
+from cdc.dsn import parse_dsn
+from tests.compare import comparable, source_rows
+from tests.db import mysql_connect, postgres_connect, unique_name
+from tests.stack import StackEnv
+from tests.throwaway_mariadb import throwaway_mariadb
+
+State = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+"""Table to primary key to row."""
+
+
+def _json_text(value: Any) -> Any:
+    """JSON in one spelling for both sides (jsonb keeps neither key order nor spacing)."""
+    return json.dumps(json.loads(value, parse_float=Decimal), sort_keys=True) \
+        if isinstance(value, str) and value[:1] in "{[" else value
+
+
+def _normal(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: _json_text(comparable(value)) for name, value in row.items()}
+
+
+def mysql_state(dsn: str, database: str, tables: tuple[str, ...]) -> State:
+    with mysql_connect(dsn) as conn:
+        return {t: {k: _normal(r) for k, r in source_rows(conn, database, t).items()}
+                for t in tables}
+
+
+def postgres_state(dsn: str, database: str, tables: tuple[str, ...]) -> State:
+    """The rows as psycopg2 returns them, keyed by ``id``."""
+    connection = postgres_connect(dsn)
+    psycopg2.extras.register_default_jsonb(connection, loads=lambda text: text)
+    try:
+        state: State = {}
+        with connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+            for table in tables:
+                cursor.execute(f'SELECT * FROM "{database}"."{table}"')
+                names = [d[0] for d in cursor.description or ()]
+                rows = [dict(zip(names, raw, strict=True)) for raw in cursor.fetchall()]
+                state[table] = {(row["id"],): _normal(row) for row in rows}
+        return state
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Target:
+    engine: str
+    new: Callable[[], str]
+    """An empty target's DSN."""
+    state: Callable[[str, str, tuple[str, ...]], State]
+
+
+@pytest.fixture(scope="module")
+def mariadb_targets() -> Iterator[Callable[[], str]]:
+    """Up to two empty MariaDB servers of the module's own."""
+    with throwaway_mariadb("restore-target", 3201) as first, \
+            throwaway_mariadb("restore-target", 3202) as second:
+        free = [first.admin_dsn, second.admin_dsn]
+        yield free.pop
+
+
+@pytest.fixture(scope="module")
+def postgres_databases(stack_env: StackEnv) -> Iterator[Callable[[], str]]:
+    """New empty UTF8 databases on the stack's PostgreSQL, dropped afterwards."""
+    admin = parse_dsn(stack_env["CDC_POSTGRES_DSN"])
+    connection = postgres_connect(stack_env["CDC_POSTGRES_DSN"])
+    connection.autocommit = True
+    created: list[str] = []
+
+    def new() -> str:
+        name = unique_name("restore_pg")
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        created.append(name)
+        return f"postgresql://{admin.user}:{admin.password}@{admin.host}:{admin.port}/{name}"
+
+    yield new
+    with connection.cursor() as cursor:
+        for name in created:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    connection.close()
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def target(request: pytest.FixtureRequest) -> Target:
+    """Each test that takes it runs once per target engine."""
+    if request.param == "postgresql":
+        return Target("postgresql", request.getfixturevalue("postgres_databases"),
+                      postgres_state)
+    return Target("mariadb", request.getfixturevalue("mariadb_targets"), mysql_state)
