@@ -1,18 +1,16 @@
-"""``replayer verify`` between two MySQL/MariaDB servers: both read in primary-key chunks,
-each inside a consistent read, through the snapshot's reader and canonical encoder."""
+"""MySQL/MariaDB copies for ``replayer verify``: a server read inside one consistent read in
+UTC, each table read in primary-key order through the snapshot's reader and its fused
+canonical encoder (``cdc.snapshot.raw_values``), so a row's bytes are its changelog encoding."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import suppress
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
-
-import MySQLdb
 
 from cdc.changes import TableSchema
 from cdc.dsn import Dsn
-from cdc.snapshot.raw_values import EncodeBatch, batch_encoder
+from cdc.errors import ConfigError, SourceCheckError
+from cdc.snapshot.raw_values import batch_encoder
 from cdc.snapshot.session import connect
 from cdc.snapshot.source_tables import (
     TableSelection,
@@ -20,122 +18,119 @@ from cdc.snapshot.source_tables import (
     list_tables,
     read_table_schema,
 )
-from cdc.snapshot.table_rows import key_bounds, read_raw_rows
-from cdc.snapshot.tasks import integer_key, plan_tasks
-from replayer.verify_compare import (
-    Key,
-    KeyRange,
-    TableVerdict,
-    add_chunk,
-    add_row_differences,
-    digest,
-)
+from cdc.snapshot.table_rows import canonical_values, key_bounds, read_raw_rows
+from cdc.snapshot.tasks import integer_key
+from cdc.snapshot.text_values import converter_for
+from replayer.apply_mysql import POSITION_DATABASE
+from replayer.verify_chunks import SourceTable, TableCopy, range_chunks
+from replayer.verify_compare import Key, KeyRange, normal_json, shape_differences
 
 _BATCH = 256
-Progress = Callable[[str, int, int], None]
+RawRow = tuple[object, ...]
 
 
-@dataclass(frozen=True)
-class VerifyRequest:
-    source: Dsn
-    target: Dsn
-    tables: TableSelection
-    chunk_rows: int = 100_000
-
-
-def verify_mysql(request: VerifyRequest, progress: Progress | None = None
-                 ) -> list[TableVerdict]:
-    source, target = connect(request.source), connect(request.target)
+def open_mysql(dsn: Dsn, option: str) -> Any:
+    """A connection to the server ``option`` names, inside one consistent read in UTC."""
     try:
-        for connection in (source, target):
-            _freeze(connection)
-        return [_verify_table(source, target, (database, table), request, progress)
-                for database, table in list_tables(source.cursor(), request.tables)]
-    finally:
-        for connection in (source, target):
-            with suppress(MySQLdb.Error):
-                connection.close()
-
-
-def _freeze(connection: Any) -> None:
-    """One consistent read for the whole comparison, in UTC."""
+        connection = connect(dsn)
+    except SourceCheckError as exc:
+        reason = exc.message.partition(f"{dsn.redacted()}: ")[2] or exc.message
+        raise ConfigError(f"cannot connect to {option} {dsn.redacted()}: {reason}",
+                          f"check {option}: host, port, user and password, and that the "
+                          "server is up") from None
     cursor = connection.cursor()
     cursor.execute("SET SESSION time_zone = '+00:00'")
     cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    return connection
 
 
-def _verify_table(source: Any, target: Any, name: tuple[str, str], request: VerifyRequest,
-                  progress: Progress | None) -> TableVerdict:
-    database, table = name
-    verdict = TableVerdict(f"{database}.{table}")
-    schema = read_table_schema(source.cursor(), database, table)
-    if not _exists(target, database, table):
-        verdict.problems.append("the table is missing in the target")
-        return verdict
-    theirs = read_table_schema(target.cursor(), database, table)
-    if not schema.same_shape(theirs):
-        verdict.problems.append(_shape_difference(schema, theirs))
-        return verdict
-    key = integer_key(schema)
-    bounds = _union(key_bounds(source, schema, key), key_bounds(target, theirs, key)) \
-        if key else None
-    estimate = estimated_rows(source.cursor(), database, table)
-    encode = batch_encoder(schema)
-    for task in plan_tasks(0, schema, bounds, estimated_rows=estimate,
-                           file_rows=request.chunk_rows, workers=1):
-        ours = digest(_encoded(source, schema, task.key_range, encode), task.key_range)
-        other = digest(_encoded(target, schema, task.key_range, encode), task.key_range)
-        if add_chunk(verdict, ours, other):
-            add_row_differences(verdict, _by_key(source, schema, task.key_range, encode),
-                                _by_key(target, schema, task.key_range, encode))
-        if progress is not None:
-            progress(verdict.table, verdict.source_rows, estimate)
-    return verdict
+def mysql_tables(connection: Any, tables: TableSelection, chunk_rows: int, *,
+                 normalize_json: bool) -> Iterator[SourceTable]:
+    """The included tables of a live source (never the replayer's bookkeeping), each read
+    in key ranges of about ``chunk_rows`` rows."""
+    for database, table in list_tables(connection.cursor(), tables):
+        if database == POSITION_DATABASE:
+            continue
+        schema = read_table_schema(connection.cursor(), database, table)
+        estimate = estimated_rows(connection.cursor(), database, table)
+        copy = MysqlCopy(connection, schema, normalize_json=normalize_json)
+        yield SourceTable(schema, estimate, range_chunks(schema, copy, estimate, chunk_rows))
 
 
-def _exists(connection: Any, database: str, table: str) -> bool:
-    cursor = connection.cursor()
-    cursor.execute("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                   "AND TABLE_NAME = %s", (database, table))
-    return cursor.fetchone() is not None
+class MysqlTarget:
+    """A MySQL/MariaDB target: the same databases, tables and columns as the source."""
+
+    def __init__(self, connection: Any, *, normalize_json: bool = False) -> None:
+        self._connection = connection
+        self._normalize_json = normalize_json
+
+    def copy_of(self, schema: TableSchema) -> TableCopy | str:
+        cursor = self._connection.cursor()
+        cursor.execute("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                       "AND TABLE_NAME = %s", (schema.database, schema.table))
+        if cursor.fetchone() is None:
+            return "the table is missing in the target"
+        theirs = read_table_schema(self._connection.cursor(), schema.database, schema.table)
+        if not schema.same_shape(theirs):
+            return shape_difference(schema, theirs)
+        return MysqlCopy(self._connection, theirs, normalize_json=self._normalize_json)
 
 
-def _shape_difference(ours: TableSchema, theirs: TableSchema) -> str:
-    mine = {c.name: c for c in ours.columns}
-    other = {c.name: c for c in theirs.columns}
-    parts = [f"column {name} only in the source" for name in mine.keys() - other.keys()]
-    parts += [f"column {name} only in the target" for name in other.keys() - mine.keys()]
-    parts += [f"column {name}: {mine[name]} in the source, {other[name]} in the target"
-              for name in mine.keys() & other.keys() if mine[name] != other[name]]
-    if ours.primary_key != theirs.primary_key:
-        parts.append(f"primary key {ours.primary_key} in the source, {theirs.primary_key} in "
-                     "the target")
-    return "the table's shape differs: " + ("; ".join(sorted(parts)) or "column order")
+def shape_difference(ours: TableSchema, theirs: TableSchema) -> str:
+    parts = shape_differences({c.name: str(c) for c in ours.columns},
+                              {c.name: str(c) for c in theirs.columns},
+                              ours.primary_key, theirs.primary_key)
+    return "the table's shape differs: " + ("; ".join(parts) or "column order")
 
 
-def _union(first: KeyRange, second: KeyRange) -> KeyRange:
-    if first is None or second is None:
-        return first or second
-    return min(first[0], second[0]), max(first[1], second[1])
+class MysqlCopy:
+    """One table of a server in its consistent read; JSON in normal form if asked (to
+    compare with an engine that normalizes it)."""
 
+    def __init__(self, connection: Any, schema: TableSchema, *, normalize_json: bool) -> None:
+        self._connection = connection
+        self._schema = schema
+        self._encode = batch_encoder(schema)
+        names = tuple(c.name for c in schema.columns)
+        self._json_at = tuple(i for i, c in enumerate(schema.columns)
+                              if c.type == "json") if normalize_json else ()
+        self._key_names = schema.primary_key or names
+        self._key_at = tuple(names.index(name) for name in self._key_names)
+        self._key_converters = tuple(converter_for(schema.column(name))
+                                     for name in self._key_names)
 
-def _encoded(connection: Any, schema: TableSchema, key_range: KeyRange,
-             encode: EncodeBatch) -> Iterator[bytes]:
-    batch: list[tuple[object, ...]] = []
-    for row in read_raw_rows(connection, schema, key_range):
-        batch.append(row)
-        if len(batch) == _BATCH:
-            yield from encode(batch)
-            batch = []
-    if batch:
-        yield from encode(batch)
+    def key_bounds(self) -> tuple[int, int] | None:
+        key = integer_key(self._schema)
+        return key_bounds(self._connection, self._schema, key) if key else None
 
+    def encoded(self, key_range: KeyRange) -> Iterator[bytes]:
+        batch: list[RawRow] = []
+        for row in self._rows(key_range):
+            batch.append(row)
+            if len(batch) == _BATCH:
+                yield from self._encode(batch)
+                batch = []
+        if batch:
+            yield from self._encode(batch)
 
-def _by_key(connection: Any, schema: TableSchema, key_range: KeyRange,
-            encode: EncodeBatch) -> dict[Key, bytes]:
-    names = [c.name for c in schema.columns]
-    key_at = [names.index(k) for k in schema.primary_key] or list(range(len(names)))
-    rows = list(read_raw_rows(connection, schema, key_range))
-    return {tuple(row[i] for i in key_at): record
-            for row, record in zip(rows, encode(rows), strict=True)}
+    def by_key(self, key_range: KeyRange) -> dict[Key, bytes]:
+        rows = list(self._rows(key_range))
+        return {self._key(row): record
+                for row, record in zip(rows, self._encode(rows), strict=True)}
+
+    def _rows(self, key_range: KeyRange) -> Iterable[RawRow]:
+        rows = read_raw_rows(self._connection, self._schema, key_range)
+        return map(self._normalized, rows) if self._json_at else rows
+
+    def _normalized(self, row: RawRow) -> RawRow:
+        values = list(row)
+        for index in self._json_at:
+            values[index] = normal_json(values[index])
+        return tuple(values)
+
+    def _key(self, row: RawRow) -> Key:
+        """The key's canonical values (the same whichever engine a copy is in)."""
+        key = canonical_values(self._schema, self._key_names, self._key_converters,
+                               [row[index] for index in self._key_at])
+        return tuple(key[name] for name in self._key_names)

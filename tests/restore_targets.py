@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,11 +67,15 @@ class Target:
 
 @pytest.fixture(scope="module")
 def mariadb_targets() -> Iterator[Callable[[], str]]:
-    """Up to two empty MariaDB servers of the module's own."""
-    with throwaway_mariadb("restore-target", 3201) as first, \
-            throwaway_mariadb("restore-target", 3202) as second:
-        free = [first.admin_dsn, second.admin_dsn]
-        yield free.pop
+    """Empty MariaDB servers of the module's own, one per call, stopped at its end."""
+    started: list[str] = []
+    with ExitStack() as servers:
+        def new() -> str:
+            server = servers.enter_context(
+                throwaway_mariadb("restore-target", 3201 + len(started)))
+            started.append(server.admin_dsn)
+            return server.admin_dsn
+        yield new
 
 
 @pytest.fixture(scope="module")

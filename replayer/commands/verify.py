@@ -3,51 +3,123 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, suppress
+from pathlib import Path
+from typing import Any
 
 import click
+import MySQLdb
+import psycopg2
 
 from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, Engine, parse_dsn
-from cdc.errors import ConfigError
+from cdc.errors import CdcError, ConfigError
 from cdc.progress import ProgressReporter
+from replayer.verify_chunks import SourceTable, Target, verify_tables
 from replayer.verify_compare import TableVerdict
-from replayer.verify_mysql import VerifyRequest, verify_mysql
-
-
-def _mysql_dsn(option: str, text: str) -> Dsn:
-    dsn = parse_dsn(text)
-    if dsn.engine is not Engine.MYSQL:
-        raise ConfigError(f"{option}: comparing with {dsn.engine.value}:// is not built yet",
-                          "verify compares MySQL/MariaDB servers today; give mysql:// DSNs")
-    return dsn
+from replayer.verify_mysql import MysqlTarget, mysql_tables, open_mysql
+from replayer.verify_postgres import PostgresTarget, open_postgres
+from replayer.verify_snapshot import open_snapshot, snapshot_tables
 
 
 @click.command()
-@click.option("--source", "source_dsn", required=True, metavar="DSN",
-              help="The database copied from, as mysql://user:password@host:port/.")
+@click.option("--source", "source_dsn", metavar="DSN",
+              help="The live database copied from, as mysql://user:password@host:port/. "
+                   "Give this or --snapshot.")
+@click.option("--snapshot", "snapshot_id", metavar="ID",
+              help="Compare a stored snapshot's rows (as taken) with the target instead of a "
+                   "live source, e.g. right after loading it; needs --config. 'cdc backups "
+                   "list' shows the ids.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="With --snapshot: the capture configuration (TOML) that names the snapshot "
+                   "store and its encryption key.")
 @click.option("--target", "target_dsn", required=True, metavar="DSN",
-              help="The copy to check, as mysql://user:password@host:port/.")
+              help="The copy to check: mysql://user:password@host:port/, or "
+                   "postgresql://user:password@host:port/dbname, where each source database "
+                   "is the schema of its name (the schema cdc_replayer is never compared).")
 @click.option("--tables", default="*", show_default=True, metavar="PATTERNS",
               help="Comma-separated 'db' or 'db.table' patterns (wildcards allowed).")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="About how many rows one checksummed chunk covers.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def verify(source_dsn: str, target_dsn: str, tables: str, chunk_rows: int,
-           as_json: bool) -> None:
-    """Compare every included table of the source with the target: row counts and a SHA-256
-    per primary-key chunk over type-normalized values (each row as its canonical encoding,
-    the changelog's own), each side read inside one consistent read. Chunks that differ are
-    read again to name the keys missing in the target, extra in it, or changed. Exit status
-    1 on any difference."""
-    request = VerifyRequest(
-        _mysql_dsn("--source", source_dsn), _mysql_dsn("--target", target_dsn),
-        TableFilter.from_patterns([p.strip() for p in tables.split(",") if p.strip()]),
-        chunk_rows)
+def verify(*, source_dsn: str | None, snapshot_id: str | None, config_path: Path | None,
+           target_dsn: str, tables: str, chunk_rows: int, as_json: bool) -> None:
+    """Compare every included table of the source (a live server, or a stored snapshot) with
+    the target (MySQL/MariaDB or PostgreSQL): row counts and a SHA-256 per primary-key chunk
+    over type-normalized values (each row as its canonical encoding, the changelog's own),
+    each side read inside one consistent read. Against PostgreSQL, JSON columns compare as
+    documents (jsonb keeps neither key order nor spacing). Chunks that differ are read again
+    to name the keys missing in the target, extra in it, or changed. Exit status 1 on any
+    difference, 2 when the comparison cannot start."""
+    _check_sides(source_dsn, snapshot_id, config_path)
+    target = parse_dsn(target_dsn)
+    selection = TableFilter.from_patterns([p.strip() for p in tables.split(",") if p.strip()])
+    normalize_json = target.engine is Engine.POSTGRESQL
     reporter = ProgressReporter(as_json=as_json)
     try:
-        verdicts = verify_mysql(request, reporter.update)
+        with ExitStack() as closing:
+            if snapshot_id is not None and config_path is not None:
+                snapshot = open_snapshot(config_path, snapshot_id, os.environ)
+                sources: Iterator[SourceTable] = snapshot_tables(
+                    snapshot, selection, chunk_rows, normalize_json=normalize_json)
+            else:
+                source = _opened(closing, open_mysql(_source_dsn(source_dsn or ""), "--source"))
+                sources = mysql_tables(source, selection, chunk_rows,
+                                       normalize_json=normalize_json)
+            verdicts = verify_tables(sources, _open_target(closing, target), reporter.update)
+    except (MySQLdb.Error, psycopg2.Error) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CdcError(f"reading the tables failed: {reason}",
+                       "check that the users may read every compared table, and that "
+                       "the servers stayed up") from None
     finally:
         reporter.close()
+    _report(verdicts, as_json)
+
+
+def _check_sides(source_dsn: str | None, snapshot_id: str | None,
+                 config_path: Path | None) -> None:
+    if source_dsn is not None and snapshot_id is not None:
+        raise click.UsageError("--source and --snapshot are mutually exclusive: compare the "
+                               "target with a live source or with a snapshot, not both")
+    if source_dsn is None and snapshot_id is None:
+        raise click.UsageError("give what to compare the target with: --source DSN, or "
+                               "--snapshot ID with --config FILE")
+    if snapshot_id is not None and config_path is None:
+        raise click.UsageError("--snapshot needs --config FILE, the capture configuration "
+                               "that names the snapshot store")
+    if snapshot_id is None and config_path is not None:
+        raise click.UsageError("--config is only used with --snapshot")
+
+
+def _source_dsn(text: str) -> Dsn:
+    dsn = parse_dsn(text)
+    if dsn.engine is not Engine.MYSQL:
+        raise ConfigError(f"--source: comparing from {dsn.engine.value}:// is not built yet",
+                          "the source is a MySQL/MariaDB server (mysql://) or a snapshot "
+                          "(--snapshot)")
+    return dsn
+
+
+def _open_target(closing: ExitStack, dsn: Dsn) -> Target:
+    if dsn.engine is Engine.POSTGRESQL:
+        return PostgresTarget(_opened(closing, open_postgres(dsn)))
+    return MysqlTarget(_opened(closing, open_mysql(dsn, "--target")))
+
+
+def _opened(closing: ExitStack, connection: Any) -> Any:
+    """The connection, closed when the comparison ends (its read-only transaction with it)."""
+    def close() -> None:
+        with suppress(MySQLdb.Error, psycopg2.Error):
+            connection.close()
+
+    closing.callback(close)
+    return connection
+
+
+def _report(verdicts: list[TableVerdict], as_json: bool) -> None:
     identical = all(v.identical for v in verdicts)
     if as_json:
         click.echo(json.dumps({"identical": identical,

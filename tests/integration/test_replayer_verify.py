@@ -100,10 +100,10 @@ def test_a_table_of_another_shape_is_a_difference(stack_env: StackEnv, copied: s
     assert "column note only in the target" in refunds["problems"][0]
 
 
-def test_a_postgresql_target_is_refused_clearly(stack_env: StackEnv) -> None:
+def test_a_postgresql_source_is_refused_clearly(stack_env: StackEnv) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "replayer", "verify", "--source",
-         stack_env["CDC_SOURCE_ADMIN_DSN"], "--target", stack_env["CDC_POSTGRES_DSN"]],
+         stack_env["CDC_POSTGRES_DSN"], "--target", stack_env["CDC_SOURCE_ADMIN_DSN"]],
         env={**os.environ}, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert "not built yet" in result.stderr

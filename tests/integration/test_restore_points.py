@@ -5,6 +5,7 @@ during the replay, then --resume."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,11 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 import pytest
 
+from cdc.changes import Operation
+from cdc.config import load_config
+from cdc.dsn import parse_dsn
+from cdc.snapshot.changelog import Changelog
 from tests.capture_helpers import (
     capture_env,
     current_gtid_position,
@@ -28,7 +34,7 @@ from tests.capture_helpers import (
 )
 from tests.db import mysql_connect, postgres_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
-from tests.restore_targets import State, Target, mysql_state
+from tests.restore_targets import State, Target, mysql_state, postgres_state
 from tests.snapshot_helpers import run_cdc, snapshot_section, take
 from tests.stack import StackEnv
 
@@ -49,6 +55,19 @@ class Scenario:
     """Restore point to the source's state there (tables of the payments workload)."""
     gtid_point: str
     latest: State
+
+
+def _last_transaction(config: Path) -> str:
+    changelog = Changelog(load_config(config, os.environ))
+    tail = changelog.tail()
+    assert tail is not None
+    last = ""
+    for offset, record in changelog.records_from(0):
+        if record.operation is not Operation.HEARTBEAT and record.transaction_last:
+            last = record.position.gtid
+        if offset >= tail[0]:
+            break
+    return last
 
 
 def _settle() -> None:
@@ -92,7 +111,10 @@ def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> S
                 record(f"time:{datetime.now(UTC).isoformat()}")
                 _settle()
         run(5)
-        gtid_point = current_gtid_position(stack_env)
+        # The changelog's last transaction, not the server's position: other writers may
+        # have committed since.
+        wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
+        gtid_point = _last_transaction(setup.config_path)
         record(f"gtid:{gtid_point}")
         run(6)
         wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
@@ -188,3 +210,85 @@ def test_zero_dates_into_postgresql_are_refused_by_name(
     assert result.returncode != 0
     assert "zero date" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _bookkeeping_exists(target: Target, dsn: str) -> bool:
+    if target.engine == "postgresql":
+        with postgres_connect(dsn) as pg, pg.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'cdc_replayer'")
+            return cursor.fetchone() is not None
+    with mysql_connect(dsn) as mysql, mysql.cursor() as mysql_cursor:
+        mysql_cursor.execute("SHOW DATABASES LIKE 'cdc_replayer'")
+        return mysql_cursor.fetchone() is not None
+
+
+@pytest.mark.parametrize(("point", "message"), [
+    ("time:2026-01-01T00:00:00", "offset"),
+    ("time:2999-01-01T00:00:00Z", "window"),
+    ("offset:0", "snapshot"),
+])
+def test_points_that_cannot_be_restored_leave_the_target_untouched(
+        scenario: Scenario, target: Target, point: str, message: str) -> None:
+    dsn = target.new()
+    result = replayer("restore", "--config", scenario.config, "--to", point, "--target", dsn)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not _bookkeeping_exists(target, dsn)
+
+
+def test_a_target_holding_tables_is_refused_and_kept(
+        scenario: Scenario, postgres_databases: Callable[[], str]) -> None:
+    dsn = postgres_databases()
+    with postgres_connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE public.keep_me (id int PRIMARY KEY)")
+        cursor.execute("INSERT INTO public.keep_me VALUES (7)")
+    result = replayer("restore", "--config", scenario.config, "--to", "latest", "--target", dsn)
+    assert result.returncode == 2, result.stderr
+    assert "public.keep_me" in result.stderr
+    assert "--resume" in result.stderr
+    with postgres_connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM public.keep_me")
+        assert cursor.fetchall() == [(7,)]
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'cdc_replayer'")
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(("dsn", "message"), [
+    ("postgresql://nobody:wrong@127.0.0.1:1/x", "cannot connect to the target"),
+    ("postgresql://cdc:wrong-password@127.0.0.1:{port}/cdc", "password"),
+    ("postgresql://cdc:{password}@127.0.0.1:{port}/no_such_database", "does not exist"),
+])
+def test_an_unreachable_postgresql_target_is_a_clear_error(
+        stack_env: StackEnv, scenario: Scenario, dsn: str, message: str) -> None:
+    target_dsn = dsn.format(port=stack_env["CDC_POSTGRES_PORT"],
+                            password=parse_dsn(stack_env["CDC_POSTGRES_DSN"]).password)
+    result = replayer("restore", "--config", scenario.config, "--to", "latest", "--target",
+                      target_dsn)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "wrong-password" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_corrupt_snapshot_file_stops_the_load_by_name_then_resume_finishes(
+        scenario: Scenario, postgres_databases: Callable[[], str]) -> None:
+    dsn = postgres_databases()
+    store = Path(scenario.config).parent / "store"
+    [snapshot_dir] = [p for p in store.iterdir() if p.is_dir()]
+    victim = sorted(snapshot_dir.glob("*.avro"))[len(list(snapshot_dir.glob("*.avro"))) // 2]
+    original = victim.read_bytes()
+    point = f"gtid:{scenario.gtid_point}"
+    command = ("restore", "--config", scenario.config, "--to", point, "--target", dsn,
+               "--tables", _tables(scenario.database))
+    try:
+        victim.write_bytes(original[:100] + bytes([original[100] ^ 0xFF]) + original[101:])
+        broken = replayer(*command)
+        assert broken.returncode != 0
+        assert victim.name in broken.stderr
+        assert "Traceback" not in broken.stderr
+    finally:
+        victim.write_bytes(original)
+    resumed = replayer(*command, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert postgres_state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.points[point]
