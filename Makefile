@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv up down status clean lint test unit demo bench bench-snapshot
+.PHONY: help venv up down status clean lint test unit demo bench bench-snapshot bench-restore
 
 help:
 	@echo "make demo    start the local stack and run the main job end to end"
@@ -12,6 +12,7 @@ help:
 	@echo "make status  show what runs where"
 	@echo "make lint    ruff and mypy --strict"
 	@echo "make clean   stop the stack and delete .stack/"
+	@echo "make bench-restore  restore throughput beside mariadb < dump, psql \\copy, mariadb-binlog"
 
 venv:
 	@bash stack/venv.sh
@@ -46,3 +47,6 @@ bench: venv up
 
 bench-snapshot: venv up
 	$(VENV)/python -m bench.snapshot_throughput
+
+bench-restore: venv up
+	$(VENV)/python -m bench.restore_throughput

@@ -12,10 +12,13 @@ from cdc.snapshot.manifest import Manifest
 from replayer.restore_plan import ChangelogSummary, SnapshotInfo, TransactionInfo
 
 
-def snapshot_info(manifest: Manifest) -> SnapshotInfo:
+def snapshot_info(manifest: Manifest, *, anchor_offset: int | None = None) -> SnapshotInfo:
+    """The plan's view of a snapshot; ``anchor_offset`` when the manifest lacks it."""
+    if manifest.anchor.changelog_offset is not None:
+        anchor_offset = manifest.anchor.changelog_offset
     return SnapshotInfo(snapshot_id=manifest.snapshot_id, created_at=manifest.created_at,
                         anchor=GtidPosition.parse(manifest.anchor.gtid_position),
-                        anchor_offset=manifest.anchor.changelog_offset,
+                        anchor_offset=anchor_offset,
                         rows=manifest.total_rows)
 
 

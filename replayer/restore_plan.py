@@ -127,6 +127,10 @@ class RestorePlan:
     replayed: the snapshot is the point."""
     replay_to_offset: int | None
     """Last offset to apply, inclusive: the resolved transaction's last record."""
+    snapshot_through_offset: int
+    """The last changelog offset the snapshot holds: the target's applied position once the
+    snapshot is loaded, whether or not anything is replayed now (a later ``--resume``
+    continues right after it)."""
     transactions: int
     rows_to_replay: int
     target_gtid: str
@@ -188,6 +192,7 @@ def calc_restore_plan(point: RestorePoint, snapshots: Sequence[SnapshotInfo],
         snapshot_id=snapshot.snapshot_id, snapshot_rows=snapshot.rows,
         replay_from_offset=_replay_from(snapshot, replay),
         replay_to_offset=replay[-1].offset_last if replay else None,
+        snapshot_through_offset=_held_through(snapshot, cut, txs, changelog),
         transactions=len(replay), rows_to_replay=sum(tx.rows for tx in replay),
         target_gtid=target.gtid or str(snapshot.anchor),
         target_commit_time_us=target.commit_time_us)
@@ -410,6 +415,15 @@ def _check_replay_start(snapshot: SnapshotInfo, cut: int, replay: Sequence[Trans
                 f"transaction {tx.gtid} at offset {tx.offset_first} comes after the first one "
                 f"the snapshot {name} lacks, yet its anchor {snapshot.anchor} holds it",
                 _GAP_HINT)
+
+
+def _held_through(snapshot: SnapshotInfo, cut: int, txs: Sequence[TransactionInfo],
+                  changelog: ChangelogSummary) -> int:
+    if snapshot.anchor_offset is not None:
+        return snapshot.anchor_offset - 1
+    if cut < len(txs):
+        return txs[cut].offset_first - 1
+    return changelog.log_end_offset - 1  # capture has not passed the anchor yet
 
 
 def _replay_from(snapshot: SnapshotInfo, replay: Sequence[TransactionInfo]) -> int | None:

@@ -70,8 +70,11 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
         manifests = [catalog.find(snapshot_id)]
     summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
     marks = {label: m.gtid_position for label, m in read_marks(config).items()}
-    plan = calc_restore_plan(point, [snapshot_info(m) for m in manifests], summary, marks,
-                             now=datetime.now(UTC))
+    changelog = Changelog(config)
+    # A snapshot's replay start is recorded once capture passes its anchor; one taken while
+    # capture was behind is located now.
+    snapshots = [snapshot_info(m, anchor_offset=changelog.replay_start(m)) for m in manifests]
+    plan = calc_restore_plan(point, snapshots, summary, marks, now=datetime.now(UTC))
     if dry_run:
         _report(plan, as_json, dry_run=True)
         return
@@ -99,9 +102,8 @@ def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePl
             load_snapshot(engine.bulk_target(connection), configured_store(config), manifest,
                           configured_key(config, os.environ), progress=reporter.update,
                           include=include)
-            start = plan.replay_from_offset if plan.replay_from_offset is not None else \
-                (plan.replay_to_offset or 0) + 1
-            position = AppliedPosition(start - 1, manifest.anchor.gtid_position, 0)
+            position = AppliedPosition(plan.snapshot_through_offset,
+                                       manifest.anchor.gtid_position, 0)
             engine.store_position(connection, source, position)
         if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
             if plan.replay_to_offset is not None and \

@@ -35,7 +35,7 @@ from tests.capture_helpers import (
 from tests.db import mysql_connect, postgres_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
 from tests.restore_targets import State, Target, mysql_state, postgres_state
-from tests.snapshot_helpers import run_cdc, snapshot_section, take
+from tests.snapshot_helpers import newest_manifest, run_cdc, snapshot_section, take
 from tests.stack import StackEnv
 
 pytestmark = pytest.mark.integration
@@ -292,3 +292,21 @@ def test_a_corrupt_snapshot_file_stops_the_load_by_name_then_resume_finishes(
     resumed = replayer(*command, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert postgres_state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.points[point]
+
+
+def test_a_restore_to_the_snapshots_own_point_then_forward(
+        scenario: Scenario, target: Target) -> None:
+    """Nothing is replayed at the snapshot's anchor, yet the target records where the
+    snapshot stands, so bringing it forward replays exactly what it lacks."""
+    dsn = target.new()
+    anchor = newest_manifest(Path(scenario.config).parent / "store").anchor.gtid_position
+    tables = _tables(scenario.database)
+    at_anchor = replayer("restore", "--config", scenario.config, "--to", f"gtid:{anchor}",
+                         "--target", dsn, "--tables", tables, "--json")
+    assert at_anchor.returncode == 0, at_anchor.stderr
+    assert json.loads(at_anchor.stdout)["transactions"] == 0
+    point = f"name:{MARKS[0]}"
+    forward = replayer("restore", "--config", scenario.config, "--to", point, "--target", dsn,
+                       "--tables", tables, "--resume")
+    assert forward.returncode == 0, forward.stderr
+    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.points[point]

@@ -79,7 +79,7 @@ def window_text() -> str:
 def test_latest_replays_the_newest_snapshot_to_the_last_transaction() -> None:
     assert plan("latest") == RestorePlan(
         snapshot_id="s2", snapshot_rows=130, replay_from_offset=13, replay_to_offset=16,
-        transactions=2, rows_to_replay=3, target_gtid="0-1-6",
+        snapshot_through_offset=12, transactions=2, rows_to_replay=3, target_gtid="0-1-6",
         target_commit_time_us=TX6.commit_time_us)
 
 
@@ -88,6 +88,9 @@ def test_a_point_exactly_at_a_snapshots_anchor_replays_nothing() -> None:
     assert (result.snapshot_id, result.transactions, result.rows_to_replay) == ("s2", 0, 0)
     assert (result.replay_from_offset, result.replay_to_offset) == (None, None)
     assert (result.target_gtid, result.target_commit_time_us) == ("0-1-4", TX4.commit_time_us)
+    # Loaded, the target stands just before the first transaction the snapshot lacks, so a
+    # later --resume replays exactly from there.
+    assert result.snapshot_through_offset == 12
 
 
 def test_a_time_between_two_transactions_resolves_to_the_earlier_one() -> None:
@@ -209,7 +212,7 @@ def test_a_gtid_older_than_the_changelog_that_is_a_snapshots_anchor_is_that_snap
     trimmed = ChangelogSummary((TX4, TX5, TX6), log_start_offset=9, log_end_offset=18)
     older = snap("s0", "0-1-1", 3, created=0.5)
     result = plan("gtid:0-1-1", [older, S1, S2], trimmed)
-    assert result == RestorePlan("s0", 100, None, None, 0, 0, "0-1-1", None)
+    assert result == RestorePlan("s0", 100, None, None, 2, 0, 0, "0-1-1", None)
 
 
 # --- choosing the snapshot -------------------------------------------------------------------
@@ -228,6 +231,7 @@ def test_a_snapshot_with_an_unknown_offset_replays_from_the_first_transaction_af
     result = plan("latest", [S1, unknown])
     assert (result.snapshot_id, result.replay_from_offset, result.replay_to_offset) == (
         "s2", 13, 16)
+    assert result.snapshot_through_offset == 12
     # A known offset may point at a heartbeat before that transaction: replay starts there.
     on_heartbeat = plan("latest", [S1, snap("s2", "0-1-4", 12, created=6)])
     assert on_heartbeat.replay_from_offset == 12
@@ -240,7 +244,9 @@ def test_a_snapshot_capture_has_not_reached_is_skipped() -> None:
         plan("latest", [ahead])
     assert "capture has not reached the anchor of snapshot(s) ahead" in caught.value.hint
     at_the_end = snap("end", "0-1-6", None, created=20)  # offset unknown, but no further
-    assert plan("latest", [S1, at_the_end]).snapshot_id == "end"
+    at_end = plan("latest", [S1, at_the_end])
+    assert at_end.snapshot_id == "end"
+    assert at_end.snapshot_through_offset == 17  # everything captured so far
 
 
 def test_a_point_before_the_oldest_snapshot_is_refused_with_the_window() -> None:
@@ -261,7 +267,7 @@ def test_a_time_before_every_transaction_takes_a_snapshot_taken_by_then() -> Non
     changelog = ChangelogSummary((TX3, TX4), log_start_offset=7, log_end_offset=13)
     snapshot = snap("s", "0-1-2", 7, created=1.5)
     result = plan("time:2026-11-24T10:00:01.8Z", [snapshot], changelog)
-    assert result == RestorePlan("s", 100, None, None, 0, 0, "0-1-2", None)
+    assert result == RestorePlan("s", 100, None, None, 6, 0, 0, "0-1-2", None)
     with pytest.raises(PointOutsideWindowError):
         plan("time:2026-11-24T10:00:01.2Z", [snapshot], changelog)
     # Nothing to replay, yet the state at that time is the snapshot only if the changelog
