@@ -9,14 +9,22 @@ in how they create, write and index: see ``load_mysql`` and ``load_postgres``.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cdc.changes import Row, TableSchema
 from cdc.snapshot.catalog import table_schema
 from cdc.snapshot.chunk_file import decode_chunk
 from cdc.snapshot.encryption import EncryptionKey, decrypt_chunks
-from cdc.snapshot.manifest import Manifest, TableEntry
+from cdc.snapshot.manifest import FileEntry, Manifest, TableEntry
 from cdc.snapshot.store import SnapshotStore
 from replayer.applier import POSITION_SCHEMA, TableIncluded
 
@@ -49,36 +57,94 @@ def loaded_files(connection: Any, snapshot_id: str) -> set[str]:
     return names
 
 
-def load_snapshot(target: BulkTarget, store: SnapshotStore, manifest: Manifest,
-                  key: EncryptionKey | None, *, progress: LoadProgress | None = None,
+@dataclass(frozen=True)
+class LoadJob:
+    """What loading a snapshot needs besides the target's main connection."""
+
+    manifest: Manifest
+    store: Callable[[], SnapshotStore]
+    key: EncryptionKey | None
+    open_target: Callable[[], BulkTarget]
+    """A new connection to the target, prepared, for a worker process."""
+    workers: int = 1
+
+
+def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | None = None,
                   include: TableIncluded | None = None) -> int:
     """Rows loaded now (files loaded by an earlier, interrupted run are skipped), of the
-    tables ``include`` accepts (all by default)."""
+    tables ``include`` accepts (all by default). With several workers, each loads whole
+    files over its own connection; tables still come one after the other."""
+    manifest = job.manifest
     connection = target.connection
     done = loaded_files(connection, manifest.snapshot_id)
     loaded = 0
     tables = tuple(t for t in manifest.tables
                    if include is None or include(t.database, t.table))
-    for table in tables:
-        schema = table_schema(table)
-        if not any(f.name in done for f in table.files):
-            target.create_table(table, schema)
-        table_rows = sum(f.rows for f in table.files if f.name in done)
-        for file in table.files:
-            if file.name in done:
-                continue
-            data: Iterable[bytes] = store.read_file(manifest.snapshot_id, file.name)
-            if manifest.encryption is not None:
-                data = decrypt_chunks(data, key, file.name)
-            rows = target.write_rows(schema, decode_chunk(schema, data, file.name))
-            connection.cursor().execute(
-                f"INSERT INTO {POSITION_SCHEMA}.loaded_files (snapshot_id, file_name, "
-                "loaded_rows) VALUES (%s, %s, %s)", (manifest.snapshot_id, file.name, rows))
-            connection.commit()
-            loaded += rows
-            table_rows += rows
-            if progress is not None:
-                progress(schema.qualified_name, table_rows, table.rows)
-        target.finish_table(table, schema)
+    with ExitStack() as stack:
+        pool: ProcessPoolExecutor | None = None
+        for table in tables:
+            schema = table_schema(table)
+            if not any(f.name in done for f in table.files):
+                target.create_table(table, schema)
+                connection.commit()
+            table_rows = sum(f.rows for f in table.files if f.name in done)
+            todo = [f for f in table.files if f.name not in done]
+            if job.workers > 1 and len(todo) > 1 and pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(
+                    min(job.workers, len(todo)), mp_context=multiprocessing.get_context("fork"),
+                    initializer=_start_worker, initargs=(job, os.getpid())))
+            if pool is not None and len(todo) > 1:
+                results: Iterable[int] = pool.map(_load_in_worker, [table] * len(todo), todo)
+            else:
+                results = (_load_file(target, job, table, file) for file in todo)
+            for rows in results:
+                loaded += rows
+                table_rows += rows
+                if progress is not None:
+                    progress(schema.qualified_name, table_rows, table.rows)
+            target.finish_table(table, schema)
     target.finish_all(tables)
     return loaded
+
+
+def _load_file(target: BulkTarget, job: LoadJob, table: TableEntry, file: FileEntry) -> int:
+    """Load one data file and record it as loaded, in one target transaction."""
+    snapshot_id = job.manifest.snapshot_id
+    data: Iterable[bytes] = job.store().read_file(snapshot_id, file.name)
+    if job.manifest.encryption is not None:
+        data = decrypt_chunks(data, job.key, file.name)
+    rows = target.write_rows(table_schema(table), decode_chunk(table_schema(table), data,
+                                                                 file.name))
+    connection = target.connection
+    connection.cursor().execute(
+        f"INSERT INTO {POSITION_SCHEMA}.loaded_files (snapshot_id, file_name, loaded_rows) "
+        "VALUES (%s, %s, %s)", (snapshot_id, file.name, rows))
+    connection.commit()
+    return rows
+
+
+_worker: tuple[BulkTarget, LoadJob] | None = None
+
+
+def _start_worker(job: LoadJob, parent: int) -> None:
+    global _worker  # noqa: PLW0603 - one target connection per worker process
+    _die_with(parent)
+    _worker = (job.open_target(), job)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """A worker stops when the restore does, even by SIGKILL: a file it went on loading
+    would race the file's reload by ``--resume``."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
+def _load_in_worker(table: TableEntry, file: FileEntry) -> int:
+    assert _worker is not None, "the worker was not started"
+    target, job = _worker
+    return _load_file(target, job, table, file)

@@ -66,3 +66,11 @@ _ENGINES = {
 
 def target_engine(dsn: Dsn) -> TargetEngine:
     return _ENGINES[dsn.engine]
+
+
+def open_bulk_target(dsn: Dsn) -> BulkTarget:
+    """A new, prepared connection to the target, for loading (one per worker process)."""
+    engine = target_engine(dsn)
+    connection = engine.connect(dsn)
+    engine.prepare(connection)
+    return engine.bulk_target(connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 
 from cdc.config import load_config
 from cdc.config.table_filter import TableFilter
-from cdc.dsn import parse_dsn
+from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import ConfigError
 from cdc.marks import read_marks
 from cdc.progress import ProgressReporter
@@ -22,8 +23,8 @@ from replayer.applier import AppliedPosition, TableIncluded
 from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
 from replayer.restore_plan import RestorePlan, calc_restore_plan
 from replayer.restore_point import parse_restore_point
-from replayer.snapshot_load import load_snapshot
-from replayer.targets import TargetEngine, target_engine
+from replayer.snapshot_load import LoadJob, load_snapshot
+from replayer.targets import TargetEngine, open_bulk_target, target_engine
 
 # Rates measured on the local stack, for --dry-run's estimate only.
 _LOAD_ROWS_PER_S = 30_000.0
@@ -48,13 +49,15 @@ _REPLAY_ROWS_PER_S = 3_000.0
               help="Comma-separated 'db' or 'db.table' patterns (wildcards allowed): only "
                    "these tables are loaded and replayed. The same patterns each time a "
                    "target is brought forward.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Processes loading the snapshot's files, each over its own connection.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted restore, or bring a target restored earlier "
                    "forward to a later point (only what it lacks is replayed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id: str,
-            tables: str, dry_run: bool, resume: bool, as_json: bool) -> None:
+            tables: str, workers: int, dry_run: bool, resume: bool, as_json: bool) -> None:
     """Restore the target to the last source transaction committed at or before POINT:
     the newest snapshot at or before it, then the changelog from the snapshot's anchor up to
     the point, transactions never split. The position applied is stored in the target with
@@ -86,21 +89,25 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
         included = TableFilter.from_patterns([p.strip() for p in tables.split(",")
                                               if p.strip()])
         _restore(engine, connection, config, plan, catalog.find(plan.snapshot_id),
-                 as_json=as_json, include=included.includes)
+                 as_json=as_json, include=included.includes, target=target,
+                 workers=workers)
     finally:
         connection.close()
     _report(plan, as_json, dry_run=False)
 
 
 def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePlan,
-             manifest: Any, *, as_json: bool, include: TableIncluded) -> None:
+             manifest: Any, *, as_json: bool, include: TableIncluded, target: Dsn,
+             workers: int) -> None:
     source = config.source.name
     reporter = ProgressReporter(as_json=as_json)
     try:
         position = engine.read_position(connection, source)
         if position is None:
-            load_snapshot(engine.bulk_target(connection), configured_store(config), manifest,
-                          configured_key(config, os.environ), progress=reporter.update,
+            job = LoadJob(manifest, partial(configured_store, config),
+                          configured_key(config, os.environ),
+                          partial(open_bulk_target, target), workers)
+            load_snapshot(engine.bulk_target(connection), job, progress=reporter.update,
                           include=include)
             position = AppliedPosition(plan.snapshot_through_offset,
                                        manifest.anchor.gtid_position, 0)
