@@ -105,7 +105,8 @@ step "14. The same point restored into PostgreSQL ($CDC_HOST:$CDC_POSTGRES_PORT,
 # Each source database becomes a schema. type_torture holds MySQL zero dates, which
 # PostgreSQL cannot hold, so it is left out; the restore would otherwise stop naming it.
 pg_restore_dsn="${CDC_POSTGRES_DSN%/*}/demo_restore"
-psql -q "$CDC_POSTGRES_DSN" -c "DROP DATABASE IF EXISTS demo_restore WITH (FORCE)" \
+PGOPTIONS=--client-min-messages=warning psql -q "$CDC_POSTGRES_DSN" \
+  -c "DROP DATABASE IF EXISTS demo_restore WITH (FORCE)" \
   -c "CREATE DATABASE demo_restore ENCODING 'UTF8' TEMPLATE template0"
 replayer restore --config "$work/cdc.toml" --to "name:before-bad-change-$run_id" \
   --target "$pg_restore_dsn" \

@@ -8,7 +8,9 @@ Avro binary encoding of ``avro_row_schema``, because fastavro writes a few thous
 second where a snapshot needs tens of thousands.
 
 Both directions stream: ``encode_chunk`` yields the header and then one ``bytes`` per block,
-``decode_chunk`` takes the file in pieces of any size. The reader trusts nothing: a wrong magic,
+``decode_chunk`` takes the file in pieces of any size. ``iter_blocks`` gives the blocks'
+decompressed records undecoded, for readers that decode a whole block at once
+(``replayer.bulk_text``). The reader trusts nothing: a wrong magic,
 schema or codec, a bad sync marker, a block that does not decompress or whose records do not
 fill it exactly, a truncated file and bytes after the last block all raise
 ``SnapshotIntegrityError`` naming the file. Blocks are counted from 1 in messages.
@@ -186,36 +188,91 @@ def decode_chunk(schema: TableSchema, chunks: Iterable[bytes], file_name: str) -
 
     Raises ``SnapshotIntegrityError`` naming ``file_name`` for anything but such a file, whole.
     """
-    source = _Input(chunks, file_name)
-    decompress, sync = _read_header(source, schema)
+    blocks = iter_blocks(schema, chunks, file_name)
     decode_from = row_codec(schema).decode_from
-    number = 0
-    while not source.at_end():
-        number += 1
-        what = f"block {number} (at byte {source.offset})"
-        count = source.read_long(what)
-        size = source.read_long(what)
-        if count < 1 or size < 0:
-            raise source.error(f"{what} claims {count} records in {size} bytes")
-        compressed = source.read(size, what)
-        if source.read(SYNC_SIZE, what) != sync:
-            raise source.error(f"{what} ends with a wrong sync marker")
-        try:
-            data = decompress(compressed)
-        except ValueError as exc:
-            raise source.error(f"{what} does not decompress: {exc}") from None
-        if schema.columns and count > len(data):  # every row takes a byte per column at least
-            raise source.error(f"{what} claims {count} records in {len(data)} bytes of records")
+    for count, data in blocks:
         reader = Reader(data)
         for index in range(count):
             try:
                 row = decode_from(reader)
             except (ValueError, OverflowError) as exc:  # AvroDecodeError is a ValueError
-                raise source.error(f"{what}, record {index + 1} of {count}: {exc}") from None
+                raise blocks.error(record_error(index, count, exc)) from None
             yield row
         if not reader.at_end():
-            raise source.error(f"{what} has {len(data) - reader.position} bytes after its "
-                               f"{count} records")
+            raise blocks.error(trailing_error(len(data) - reader.position, count))
+
+
+class BlockDecodeError(ValueError):
+    """Records of a block that do not decode. ``detail`` completes the block's description in
+    the message (``", record 3 of 10: ..."``); ``Blocks.error`` names the file and block."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def record_error(index: int, count: int, exc: Exception) -> str:
+    """The detail of record ``index`` (from 0) of a block of ``count`` that does not decode."""
+    return f", record {index + 1} of {count}: {exc}"
+
+
+def trailing_error(extra: int, count: int) -> str:
+    """The detail of a block with ``extra`` bytes after its ``count`` records."""
+    return f" has {extra} bytes after its {count} records"
+
+
+def iter_blocks(schema: TableSchema, chunks: Iterable[bytes], file_name: str) -> Blocks:
+    """The blocks of a container file written for ``schema``: (record count, the block's
+    decompressed records), read lazily from the file's bytes in any pieces.
+
+    Checks everything but the records themselves as ``decode_chunk`` does (header, schema,
+    codec, sync markers, decompression, counts, truncation, bytes after the last block),
+    raising ``SnapshotIntegrityError`` naming ``file_name``. Whoever decodes the records raises
+    ``blocks.error(detail)`` for those of the block just yielded that do not decode."""
+    return Blocks(schema, chunks, file_name)
+
+
+class Blocks(Iterator[tuple[int, bytes]]):
+    """The iterator ``iter_blocks`` returns."""
+
+    def __init__(self, schema: TableSchema, chunks: Iterable[bytes], file_name: str) -> None:
+        self._schema = schema
+        self._source = _Input(chunks, file_name)
+        self._decompress: Decompress | None = None
+        self._sync = b""
+        self._number = 0
+        self._what = "the header"
+
+    def __iter__(self) -> Blocks:
+        return self
+
+    def __next__(self) -> tuple[int, bytes]:
+        source = self._source
+        if self._decompress is None:
+            self._decompress, self._sync = _read_header(source, self._schema)
+        if source.at_end():
+            raise StopIteration
+        self._number += 1
+        what = self._what = f"block {self._number} (at byte {source.offset})"
+        count = source.read_long(what)
+        size = source.read_long(what)
+        if count < 1 or size < 0:
+            raise source.error(f"{what} claims {count} records in {size} bytes")
+        compressed = source.read(size, what)
+        if source.read(SYNC_SIZE, what) != self._sync:
+            raise source.error(f"{what} ends with a wrong sync marker")
+        try:
+            data = self._decompress(compressed)
+        except ValueError as exc:
+            raise source.error(f"{what} does not decompress: {exc}") from None
+        if self._schema.columns and count > len(data):  # a row takes a byte per column at least
+            raise source.error(f"{what} claims {count} records in {len(data)} bytes of records")
+        return count, data
+
+    def error(self, detail: str) -> SnapshotIntegrityError:
+        """The error for the records of the block last yielded: ``detail`` follows the block's
+        name and position (see ``record_error``, ``trailing_error``)."""
+        return self._source.error(f"{self._what}{detail}")
 
 
 def _read_header(source: _Input, schema: TableSchema) -> tuple[Decompress, bytes]:
