@@ -13,8 +13,9 @@ The engines differ only in how a row change, a statement and the position are wr
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdc.avro.codec import SchemaLookup
 from cdc.changes import ChangeRecord, Operation
@@ -45,10 +46,15 @@ class Applier(ABC):
     """Applies (offset, record) pairs in changelog order; commits every
     ``transactions_per_commit`` source transactions, and at ``flush()``."""
 
-    def __init__(self, source: str, schemas: SchemaLookup, *,
+    refused: tuple[type[Exception], ...] = ()
+    """The driver's errors that mean the target refused a row change."""
+
+    def __init__(self, connection: Any, source: str, schemas: SchemaLookup, *,
                  transactions_per_commit: int = 1,
                  progress: ReplayProgress | None = None,
                  include: TableIncluded | None = None) -> None:
+        self._connection = connection
+        self._cursor = connection.cursor()
         self._source = source
         self._include = include
         self._schemas = schemas
@@ -109,6 +115,27 @@ class Applier(ABC):
             "the target is not the copy the changelog continues: restore it again from a "
             "snapshot (transactions before this one are committed and recorded)")
 
+    def _run(self, offset: int, record: ChangeRecord, statement: str,
+             values: Sequence[object]) -> None:
+        """Run a row change's statement, which must touch exactly one row."""
+        try:
+            self._cursor.execute(statement, values)
+        except self.refused as exc:
+            raise self.diverged(offset, record, f"the target refused it: {self._reason(exc)}") \
+                from None
+        # MySQL sessions count rows matched, not changed (CLIENT.FOUND_ROWS), as PostgreSQL
+        # does: an update that sets a row to what it holds already still counts one.
+        if self._cursor.rowcount != 1:
+            raise self.diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
+                                "the target, not 1")
+
+    def _rollback(self) -> None:
+        self._connection.rollback()
+
+    @staticmethod
+    def _reason(error: Exception) -> str:
+        return str(error)
+
     ddl_commits = False
     """Whether a statement commits by itself (MySQL): what is applied is committed first."""
 
@@ -122,5 +149,14 @@ class Applier(ABC):
     def _commit(self, position: AppliedPosition) -> None:
         """Store ``position`` and commit the target transaction."""
 
-    @abstractmethod
-    def _rollback(self) -> None: ...
+
+
+def read_position(connection: Any, source: str) -> AppliedPosition | None:
+    """The position the target holds for ``source``; None before a snapshot is loaded."""
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT changelog_offset, gtid, commit_time_us FROM {POSITION_SCHEMA}."
+                   "applied_position WHERE source = %s", (source,))
+    found = cursor.fetchone()
+    connection.commit()
+    return None if found is None else AppliedPosition(int(found[0]), str(found[1]),
+                                                      int(found[2]))

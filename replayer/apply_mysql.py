@@ -78,15 +78,6 @@ def require_empty_mysql(connection: Any) -> None:
             "restore into an empty server, or add --resume to continue a restore into it")
 
 
-def read_position(connection: Any, source: str) -> AppliedPosition | None:
-    cursor = connection.cursor()
-    cursor.execute(f"SELECT changelog_offset, gtid, commit_time_us FROM {POSITION_DATABASE}."
-                   "applied_position WHERE source = %s", (source,))
-    found = cursor.fetchone()
-    return None if found is None else AppliedPosition(int(found[0]), str(found[1]),
-                                                      int(found[2]))
-
-
 def store_position(connection: Any, source: str, position: AppliedPosition) -> None:
     """Record ``position`` as applied and commit, with whatever the transaction holds."""
     connection.cursor().execute(
@@ -102,16 +93,12 @@ class MysqlApplier(Applier):
     def __init__(self, connection: Any, source: str, schemas: SchemaLookup, *,
                  transactions_per_commit: int = 1, progress: ReplayProgress | None = None,
                  include: TableIncluded | None = None) -> None:
-        super().__init__(source, schemas, transactions_per_commit=transactions_per_commit,
-                         progress=progress, include=include)
-        self._connection = connection
-        self._cursor = connection.cursor()
+        super().__init__(connection, source, schemas,
+                         transactions_per_commit=transactions_per_commit, progress=progress,
+                         include=include)
 
     def _commit(self, position: AppliedPosition) -> None:
         store_position(self._connection, self._source, position)
-
-    def _rollback(self) -> None:
-        self._connection.rollback()
 
     def _apply_ddl(self, offset: int, record: ChangeRecord) -> None:
         try:
@@ -145,18 +132,11 @@ class MysqlApplier(Applier):
         where = " AND ".join(f"{quote(name)} <=> %s" for name in names)
         return where + ("" if key else " LIMIT 1"), [to_parameter(image[n]) for n in names]
 
-    def _run(self, offset: int, record: ChangeRecord, statement: str,
-             values: list[object]) -> None:
-        try:
-            self._cursor.execute(statement, values)
-        except MySQLdb.IntegrityError as exc:
-            raise self.diverged(offset, record, f"the target refused it: {exc.args[-1]}") \
-                from None
-        # The connection counts rows matched, not rows changed (CLIENT.FOUND_ROWS), so an
-        # update that sets a row to what it holds already still counts one.
-        if self._cursor.rowcount != 1:
-            raise self.diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
-                                 "the target, not 1")
+    refused = (MySQLdb.IntegrityError,)
+
+    @staticmethod
+    def _reason(error: Exception) -> str:
+        return str(error.args[-1])
 
     def _ddl(self, record: ChangeRecord) -> None:
         if record.statement is None:

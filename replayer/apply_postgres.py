@@ -63,10 +63,9 @@ class PostgresApplier(Applier):
     def __init__(self, connection: Any, source: str, schemas: SchemaLookup, *,
                  transactions_per_commit: int = 1, progress: ReplayProgress | None = None,
                  include: TableIncluded | None = None) -> None:
-        super().__init__(source, schemas, transactions_per_commit=transactions_per_commit,
-                         progress=progress, include=include)
-        self._connection = connection
-        self._cursor = connection.cursor()
+        super().__init__(connection, source, schemas,
+                         transactions_per_commit=transactions_per_commit, progress=progress,
+                         include=include)
         self._shapes: dict[tuple[str, str], Shape] = read_shapes(connection)
         self._prepared: dict[tuple[str, str, int], _Statements] = {}
 
@@ -101,16 +100,11 @@ class PostgresApplier(Applier):
         except CdcError as exc:  # a value PostgreSQL cannot hold
             raise self.diverged(offset, record, f"{exc.message}; {exc.hint}") from None
 
-    def _run(self, offset: int, record: ChangeRecord, statement: str,
-             values: list[str | None]) -> None:
-        try:
-            self._cursor.execute(statement, values)
-        except psycopg2.Error as exc:
-            raise self.diverged(offset, record, f"the target refused it: {_reason(exc)}") \
-                from None
-        if self._cursor.rowcount != 1:
-            raise self.diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
-                                "the target, not 1")
+    refused = (psycopg2.Error,)
+
+    @staticmethod
+    def _reason(error: Exception) -> str:
+        return _reason(error)
 
     # --- table versions and DDL ---------------------------------------------------------------
 
@@ -206,6 +200,6 @@ def _key_values(schema: TableSchema, names: tuple[str, ...], row: Row) -> list[s
     return [None if row[n] is None else text_value(schema.column(n), row[n]) for n in names]
 
 
-def _reason(exc: psycopg2.Error) -> str:
-    text = (exc.pgerror or str(exc)).strip()
+def _reason(exc: Exception) -> str:
+    text = (getattr(exc, "pgerror", None) or str(exc)).strip()
     return text.splitlines()[0] if text else type(exc).__name__

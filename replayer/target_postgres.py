@@ -76,16 +76,6 @@ def require_empty_postgres(connection: Any) -> None:
             "restore into an empty database, or add --resume to continue a restore into it")
 
 
-def read_position_postgres(connection: Any, source: str) -> AppliedPosition | None:
-    cursor = connection.cursor()
-    cursor.execute(f"SELECT changelog_offset, gtid, commit_time_us FROM {POSITION_SCHEMA}."
-                   "applied_position WHERE source = %s", (source,))
-    found = cursor.fetchone()
-    connection.commit()
-    return None if found is None else AppliedPosition(int(found[0]), str(found[1]),
-                                                      int(found[2]))
-
-
 def store_position_postgres(connection: Any, source: str, position: AppliedPosition) -> None:
     """Record ``position`` as applied and commit, with whatever the transaction holds."""
     connection.cursor().execute(

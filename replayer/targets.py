@@ -8,14 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cdc.avro.codec import SchemaLookup
 from cdc.dsn import Dsn, Engine
-from replayer.applier import AppliedPosition, Applier, ReplayProgress, TableIncluded
+from replayer.applier import (
+    AppliedPosition,
+    Applier,
+)
 from replayer.apply_mysql import (
     MysqlApplier,
     connect_target,
     prepare_session,
-    read_position,
     require_empty_mysql,
     store_position,
 )
@@ -26,21 +27,9 @@ from replayer.snapshot_load import BulkTarget
 from replayer.target_postgres import (
     connect_postgres,
     prepare_postgres,
-    read_position_postgres,
     require_empty_postgres,
     store_position_postgres,
 )
-
-
-class _ApplierFactory:
-    def __init__(self, kind: type[MysqlApplier] | type[PostgresApplier]) -> None:
-        self._kind = kind
-
-    def __call__(self, connection: Any, source: str, schemas: SchemaLookup, *,
-                 transactions_per_commit: int, progress: ReplayProgress | None,
-                 include: TableIncluded | None) -> Applier:
-        return self._kind(connection, source, schemas, include=include,
-                          transactions_per_commit=transactions_per_commit, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -48,19 +37,18 @@ class TargetEngine:
     connect: Callable[[Dsn], Any]
     require_empty: Callable[[Any], None]
     prepare: Callable[[Any], None]
-    read_position: Callable[[Any, str], AppliedPosition | None]
     store_position: Callable[[Any, str, AppliedPosition], None]
     bulk_target: Callable[[Any], BulkTarget]
-    applier: _ApplierFactory
+    applier: type[Applier]
 
 
 _ENGINES = {
     Engine.MYSQL: TargetEngine(connect_target, require_empty_mysql, prepare_session,
-                               read_position, store_position, MysqlBulkTarget,
-                               _ApplierFactory(MysqlApplier)),
+                               store_position, MysqlBulkTarget,
+                               MysqlApplier),
     Engine.POSTGRESQL: TargetEngine(connect_postgres, require_empty_postgres, prepare_postgres,
-                                    read_position_postgres, store_position_postgres,
-                                    PostgresBulkTarget, _ApplierFactory(PostgresApplier)),
+                                    store_position_postgres,
+                                    PostgresBulkTarget, PostgresApplier),
 }
 
 

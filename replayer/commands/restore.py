@@ -19,7 +19,7 @@ from cdc.marks import read_marks
 from cdc.progress import ProgressReporter
 from cdc.snapshot.catalog import configured_key, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
-from replayer.applier import AppliedPosition, TableIncluded
+from replayer.applier import AppliedPosition, TableIncluded, read_position
 from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
 from replayer.restore_plan import RestorePlan, calc_restore_plan
 from replayer.restore_point import parse_restore_point
@@ -102,7 +102,7 @@ def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePl
     source = config.source.name
     reporter = ProgressReporter(as_json=as_json)
     try:
-        position = engine.read_position(connection, source)
+        position = read_position(connection, source)
         if position is None:
             job = LoadJob(manifest, partial(configured_store, config),
                           configured_key(config, os.environ),

@@ -13,12 +13,11 @@ from cdc.avro.codec import decode_record
 from cdc.changes import ChangeRecord
 from cdc.dsn import parse_dsn
 from cdc.kafka.reader import read_committed
-from replayer.applier import TargetDivergedError
+from replayer.applier import TargetDivergedError, read_position
 from replayer.apply_mysql import (
     MysqlApplier,
     connect_target,
     prepare_session,
-    read_position,
 )
 from tests.capture_helpers import (
     current_gtid_position,

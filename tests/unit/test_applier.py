@@ -10,10 +10,24 @@ from cdc.errors import CdcError
 from replayer.applier import AppliedPosition, Applier
 
 
+class _Connection:
+    """Just enough of a DB-API connection: the applier's own SQL is not under test here."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def cursor(self) -> _Connection:
+        return self
+
+    def rollback(self) -> None:
+        self.log.append("rollback")
+
+
 class _Recording(Applier):
     def __init__(self, **options: object) -> None:
-        super().__init__("src", _no_schemas, **options)  # type: ignore[arg-type]
         self.log: list[str] = []
+        super().__init__(_Connection(self.log), "src", _no_schemas,
+                         **options)  # type: ignore[arg-type]
 
     def _apply_row(self, offset: int, record: ChangeRecord) -> None:
         self.log.append(f"row {offset} {record.table}")
@@ -23,9 +37,6 @@ class _Recording(Applier):
 
     def _commit(self, position: AppliedPosition) -> None:
         self.log.append(f"commit {position.changelog_offset} {position.gtid}")
-
-    def _rollback(self) -> None:
-        self.log.append("rollback")
 
 
 def _no_schemas(database: str, table: str, version: int) -> TableSchema:
