@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -74,30 +75,39 @@ class CaptureMetrics:
                          "gtid_position": self._gtid_position}
 
     def serve(self, address: str, stale_after_s: float = 60.0) -> ThreadingHTTPServer:
-        host, _, port = address.rpartition(":")
-        metrics = self
+        return serve_registry(self.registry, address, lambda: self.health(stale_after_s))
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/metrics":
-                    self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
-                elif self.path == "/health":
-                    healthy, body = metrics.health(stale_after_s)
-                    self._send(200 if healthy else 503, json.dumps(body).encode(),
-                               "application/json")
-                else:
-                    self._send(404, b"not found: try /metrics or /health\n", "text/plain")
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+Health = Callable[[], tuple[bool, dict[str, object]]]
 
-            def log_message(self, format: str, *args: object) -> None:
-                """Scrapes every few seconds would drown capture's own log."""
 
-        server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
-        threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-        return server
+def serve_registry(registry: CollectorRegistry, address: str, health: Health
+                   ) -> ThreadingHTTPServer:
+    """/metrics (Prometheus text) and /health (200 or 503 with a JSON body) on ``address``
+    (host:port), from a daemon thread."""
+    host, _, port = address.rpartition(":")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+            elif self.path == "/health":
+                healthy, body = health()
+                self._send(200 if healthy else 503, json.dumps(body).encode(),
+                           "application/json")
+            else:
+                self._send(404, b"not found: try /metrics or /health\n", "text/plain")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Scrapes every few seconds would drown the log."""
+
+    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

@@ -49,6 +49,7 @@ class Applier(ABC):
     refused: tuple[type[Exception], ...] = ()
     """The driver's errors that mean the target refused a row change."""
 
+
     def __init__(self, connection: Any, source: str, schemas: SchemaLookup, *,
                  transactions_per_commit: int = 1,
                  progress: ReplayProgress | None = None,
@@ -89,6 +90,16 @@ class Applier(ABC):
                 if self._pending >= self._per_commit:
                     self.flush()
 
+    @property
+    def at_transaction_boundary(self) -> bool:
+        """Whether everything applied so far is whole source transactions."""
+        return self._open_records == 0
+
+    @property
+    def last_applied(self) -> AppliedPosition | None:
+        """The last whole source transaction applied (committed or not)."""
+        return self._last
+
     def flush(self) -> None:
         """Commit what is applied, with its position. Only whole source transactions are
         committed: stopping inside one is refused."""
@@ -121,6 +132,8 @@ class Applier(ABC):
         try:
             self._cursor.execute(statement, values)
         except self.refused as exc:
+            if self.connection_lost(exc):
+                raise
             raise self.diverged(offset, record, f"the target refused it: {self._reason(exc)}") \
                 from None
         # MySQL sessions count rows matched, not changed (CLIENT.FOUND_ROWS), as PostgreSQL
@@ -128,6 +141,12 @@ class Applier(ABC):
         if self._cursor.rowcount != 1:
             raise self.diverged(offset, record, f"it touched {self._cursor.rowcount} rows of "
                                 "the target, not 1")
+
+    def connection_lost(self, error: Exception) -> bool:
+        """Whether ``error`` means the connection is gone (the target restarting): never a
+        divergence; it reaches the caller, which may reconnect and resume from the stored
+        position."""
+        return False
 
     def _rollback(self) -> None:
         self._connection.rollback()

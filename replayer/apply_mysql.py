@@ -43,6 +43,23 @@ _LOADED_DDL = (
     " loaded_rows BIGINT NOT NULL, PRIMARY KEY (snapshot_id, file_name))")
 
 
+_CONNECTION_LOST = frozenset({
+    1053,  # server shutdown in progress
+    1927,  # connection killed
+    2002, 2003,  # cannot connect
+    2006, 2013,  # server gone away, lost connection during query
+    2055,  # lost connection at reading
+    4031,  # disconnected by the server for inactivity
+})
+
+
+def connection_lost_mysql(error: BaseException) -> bool:
+    if isinstance(error, MySQLdb.InterfaceError):
+        return True
+    return isinstance(error, MySQLdb.OperationalError) and bool(error.args) \
+        and error.args[0] in _CONNECTION_LOST
+
+
 def connect_target(dsn: Dsn) -> Any:
     try:
         return MySQLdb.connect(host=dsn.host, port=dsn.port, user=dsn.user,
@@ -104,6 +121,8 @@ class MysqlApplier(Applier):
         try:
             self._ddl(record)
         except MySQLdb.Error as exc:
+            if self.connection_lost(exc):
+                raise
             raise self.diverged(offset, record, f"the target refused the statement "
                                 f"{record.statement!r}: {exc.args[-1]}") from None
 
@@ -133,6 +152,9 @@ class MysqlApplier(Applier):
         return where + ("" if key else " LIMIT 1"), [to_parameter(image[n]) for n in names]
 
     refused = (MySQLdb.IntegrityError,)
+
+    def connection_lost(self, error: Exception) -> bool:
+        return connection_lost_mysql(error)
 
     @staticmethod
     def _reason(error: Exception) -> str:

@@ -102,6 +102,9 @@ class PostgresApplier(Applier):
 
     refused = (psycopg2.Error,)
 
+    def connection_lost(self, error: Exception) -> bool:
+        return isinstance(error, psycopg2.Error) and bool(self._connection.closed)
+
     @staticmethod
     def _reason(error: Exception) -> str:
         return _reason(error)
@@ -118,6 +121,8 @@ class PostgresApplier(Applier):
             for statement in shape_changes(old, schema, pending):
                 self._cursor.execute(statement)
         except psycopg2.Error as exc:
+            if self.connection_lost(exc):
+                raise
             raise self.diverged(offset, record, "following the source's schema change failed: "
                                 f"{_reason(exc)}") from None
         except CdcError as exc:
@@ -131,6 +136,8 @@ class PostgresApplier(Applier):
         try:
             self._ddl(offset, record, kind, statement)
         except psycopg2.Error as exc:
+            if self.connection_lost(exc):
+                raise
             raise self.diverged(offset, record, f"the target refused the translation of "
                                 f"{statement!r}: {_reason(exc)}") from None
 

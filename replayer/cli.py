@@ -6,7 +6,9 @@ import click
 
 from cdc.cli_errors import run_reporting_errors
 from replayer import __version__
+from replayer.commands.migrate import migrate
 from replayer.commands.restore import restore
+from replayer.commands.status import status
 from replayer.commands.verify import verify
 
 
@@ -20,6 +22,8 @@ def replayer() -> None:
 
 replayer.add_command(restore)
 replayer.add_command(verify)
+replayer.add_command(migrate)
+replayer.add_command(status)
 
 
 def main() -> None:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from cdc.avro.envelope import decode_envelope_v1
 from cdc.changes import ChangeRecord, Operation
+from cdc.config.models import CaptureConfig
 from cdc.kafka.reader import read_committed, watermarks
+from cdc.marks import read_marks
 from cdc.position import GtidPosition, parse_gtid
+from cdc.snapshot.catalog import configured_store, read_catalog
+from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
-from replayer.restore_plan import ChangelogSummary, SnapshotInfo, TransactionInfo
+from replayer.restore_plan import (
+    ChangelogSummary,
+    RestorePlan,
+    SnapshotInfo,
+    TransactionInfo,
+    calc_restore_plan,
+)
+from replayer.restore_point import RestorePoint
 
 
 def snapshot_info(manifest: Manifest, *, anchor_offset: int | None = None) -> SnapshotInfo:
@@ -29,6 +41,8 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
     transactions: list[TransactionInfo] = []
     first = rows = 0
     for stored in read_committed(bootstrap_servers, topic):
+        if stored.offset >= high:  # committed while this was read: not in the summary
+            break
         record = decode_envelope_v1(stored.value, lambda *_: (None, None))
         if record.operation is Operation.HEARTBEAT:
             continue
@@ -50,3 +64,18 @@ def records_between(read: Iterator[tuple[int, ChangeRecord]], last: int
         if offset > last:
             return
         yield offset, record
+
+
+def plan_restore(config: CaptureConfig, point: RestorePoint, snapshot_id: str = "auto"
+                 ) -> tuple[RestorePlan, Manifest]:
+    """The plan to ``point`` from the configured store and changelog, and its snapshot."""
+    catalog = read_catalog(configured_store(config))
+    manifests = list(catalog.manifests) if snapshot_id == "auto" else [catalog.find(snapshot_id)]
+    summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
+    marks = {label: m.gtid_position for label, m in read_marks(config).items()}
+    changelog = Changelog(config)
+    # A snapshot's replay start is recorded once capture passes its anchor; one taken while
+    # capture was behind is located now.
+    snapshots = [snapshot_info(m, anchor_offset=changelog.replay_start(m)) for m in manifests]
+    plan = calc_restore_plan(point, snapshots, summary, marks, now=datetime.now(UTC))
+    return plan, catalog.find(plan.snapshot_id)

@@ -25,8 +25,13 @@ State = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
 def _json_text(value: Any) -> Any:
     """JSON in one spelling for both sides (jsonb keeps neither key order nor spacing)."""
-    return json.dumps(json.loads(value, parse_float=Decimal), sort_keys=True) \
-        if isinstance(value, str) and value[:1] in "{[" else value
+    if not (isinstance(value, str) and value[:1] in "{["):
+        return value
+    try:
+        document = json.loads(value, parse_float=Decimal)
+    except ValueError:
+        return value  # text that only starts like JSON
+    return json.dumps(document, sort_keys=True, default=str)
 
 
 def _normal(row: dict[str, Any]) -> dict[str, Any]:

@@ -84,6 +84,34 @@ def read_committed(bootstrap_servers: str, topic: str, start: int = 0,
         consumer.close()
 
 
+def follow_committed(bootstrap_servers: str, topic: str, start: int,
+                     idle_s: float = 0.5) -> Iterator[StoredRecord | None]:
+    """Every committed record from ``start`` on, without end, and None each time ``idle_s``
+    passes without one: caught up, or Kafka out of reach for now (librdkafka reconnects by
+    itself; the caller decides how long to wait)."""
+    consumer = _consumer(bootstrap_servers)
+    try:
+        consumer.assign([TopicPartition(topic, 0, start)])
+        while True:
+            message = consumer.poll(idle_s)
+            if message is None:
+                yield None
+                continue
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF or error.retriable():
+                    yield None
+                    continue
+                raise translate(KafkaException(error), f"following {topic}")
+            value = message.value()
+            if value is None:
+                continue
+            _kind, timestamp = message.timestamp()
+            yield StoredRecord(message.offset() or 0, message.key(), value, timestamp)
+    finally:
+        consumer.close()
+
+
 def read_last_committed(bootstrap_servers: str, topic: str) -> StoredRecord | None:
     """The last committed data record, or None for an empty changelog.
 

@@ -9,7 +9,7 @@ from cdc.avro.codec import decode_record
 from cdc.changelog_store import load_registry
 from cdc.changes import ChangeRecord, TableSchema
 from cdc.config.models import CaptureConfig
-from cdc.kafka.reader import read_committed, read_last_committed
+from cdc.kafka.reader import follow_committed, read_committed, read_last_committed
 from cdc.position import GtidPosition
 from cdc.schema_registry import SchemaRegistry
 from cdc.snapshot.anchor_offset import locate
@@ -34,6 +34,13 @@ class Changelog:
     def records_from(self, offset: int) -> Iterator[tuple[int, ChangeRecord]]:
         for stored in read_committed(self._bootstrap, self._topics[0], offset):
             yield stored.offset, decode_record(stored.value, self.lookup)
+
+    def follow_from(self, offset: int, idle_s: float = 0.5
+                    ) -> Iterator[tuple[int, ChangeRecord] | None]:
+        """Records from ``offset`` on as they are committed, without end; None when idle."""
+        for stored in follow_committed(self._bootstrap, self._topics[0], offset, idle_s):
+            yield None if stored is None else (stored.offset,
+                                               decode_record(stored.value, self.lookup))
 
     def record_before(self, offset: int) -> ChangeRecord | None:
         """The last committed record below ``offset``; None if there is none."""

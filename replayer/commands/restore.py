@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +13,14 @@ from cdc.config import load_config
 from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import ConfigError
-from cdc.marks import read_marks
 from cdc.progress import ProgressReporter
-from cdc.snapshot.catalog import configured_key, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
-from replayer.applier import AppliedPosition, TableIncluded, read_position
-from replayer.restore_inputs import changelog_summary, records_between, snapshot_info
-from replayer.restore_plan import RestorePlan, calc_restore_plan
+from replayer.applier import TableIncluded, read_position
+from replayer.base_load import BaseLoad, load_base
+from replayer.restore_inputs import plan_restore, records_between
+from replayer.restore_plan import RestorePlan
 from replayer.restore_point import parse_restore_point
-from replayer.snapshot_load import LoadJob, load_snapshot
-from replayer.targets import TargetEngine, open_bulk_target, target_engine
+from replayer.targets import TargetEngine, target_engine
 
 # Rates measured on the local stack, for --dry-run's estimate only.
 _LOAD_ROWS_PER_S = 30_000.0
@@ -66,18 +62,7 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     point = parse_restore_point(point_text)
     target = parse_dsn(target_dsn)
     engine = target_engine(target)
-    store = configured_store(config)
-    catalog = read_catalog(store)
-    manifests = list(catalog.manifests)
-    if snapshot_id != "auto":
-        manifests = [catalog.find(snapshot_id)]
-    summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
-    marks = {label: m.gtid_position for label, m in read_marks(config).items()}
-    changelog = Changelog(config)
-    # A snapshot's replay start is recorded once capture passes its anchor; one taken while
-    # capture was behind is located now.
-    snapshots = [snapshot_info(m, anchor_offset=changelog.replay_start(m)) for m in manifests]
-    plan = calc_restore_plan(point, snapshots, summary, marks, now=datetime.now(UTC))
+    plan, manifest = plan_restore(config, point, snapshot_id)
     if dry_run:
         _report(plan, as_json, dry_run=True)
         return
@@ -88,7 +73,7 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
         engine.prepare(connection)
         included = TableFilter.from_patterns([p.strip() for p in tables.split(",")
                                               if p.strip()])
-        _restore(engine, connection, config, plan, catalog.find(plan.snapshot_id),
+        _restore(engine, connection, config, plan, manifest,
                  as_json=as_json, include=included.includes, target=target,
                  workers=workers)
     finally:
@@ -104,14 +89,9 @@ def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePl
     try:
         position = read_position(connection, source)
         if position is None:
-            job = LoadJob(manifest, partial(configured_store, config),
-                          configured_key(config, os.environ),
-                          partial(open_bulk_target, target), workers)
-            load_snapshot(engine.bulk_target(connection), job, progress=reporter.update,
-                          include=include)
-            position = AppliedPosition(plan.snapshot_through_offset,
-                                       manifest.anchor.gtid_position, 0)
-            engine.store_position(connection, source, position)
+            position = load_base(engine, connection, BaseLoad(
+                config, target, manifest, plan.snapshot_through_offset, include, workers),
+                reporter.update)
         if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
             if plan.replay_to_offset is not None and \
                     position.changelog_offset > plan.replay_to_offset:

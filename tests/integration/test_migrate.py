@@ -1,0 +1,165 @@
+"""replayer migrate: a target kept in step with a running workload, in sync and async mode,
+through a SIGKILL of the replayer; and a delayed copy that stays its delay behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.capture_helpers import (
+    capture_env,
+    current_gtid_position,
+    kill,
+    start_capture,
+    wait_for_changelog_to_reach,
+    wait_until_streaming,
+    write_capture_config,
+)
+from tests.db import unique_name
+from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
+from tests.restore_targets import Target, mysql_state
+from tests.snapshot_helpers import snapshot_section, take
+from tests.stack import StackEnv
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Source:
+    config: Path
+    database: str
+    log: Path
+
+
+@pytest.fixture
+def source(stack_env: StackEnv, tmp_path: Path) -> Iterator[Source]:
+    """A workload database with capture running and a snapshot taken."""
+    database = unique_name("migrate")
+    start = current_gtid_position(stack_env)
+    finish(workload(stack_env, database, "--setup-only"))
+    setup = write_capture_config(tmp_path, stack_env, database, f"gtid:{start}",
+                                 extra_capture=snapshot_section(tmp_path / "store"))
+    capture = start_capture(setup, tmp_path / "capture.log")
+    try:
+        wait_until_streaming(tmp_path / "capture.log")
+        finish(workload(stack_env, database, "--transactions", "100", "--seed", "1"))
+        take(setup.config_path)
+        yield Source(setup.config_path, database, tmp_path / "migrate.log")
+        wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
+    finally:
+        kill(capture, signal.SIGTERM)
+
+
+def replayer(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "replayer", *args], env=capture_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def start_migrate(source: Source, dsn: str, *args: str) -> subprocess.Popen[bytes]:
+    log = source.log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "replayer", "migrate", "--config",
+                             str(source.config), "--target", dsn, *args],
+                            env=capture_env(), stdout=log, stderr=log)
+
+
+def status(source: Source, dsn: str) -> dict[str, Any] | None:
+    """The target's position for the source; None until the snapshot is loaded."""
+    result = replayer("status", "--target", dsn, "--config", str(source.config), "--json")
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)["sources"]
+    assert len(entries) <= 1, entries
+    return dict(entries[0]) if entries else None
+
+
+def wait_caught_up(source: Source, dsn: str, migrate: subprocess.Popen[bytes],
+                   timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert migrate.poll() is None, source.log.read_text()
+        entry = status(source, dsn)
+        if entry is not None and entry["lag_transactions"] == 0:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"migrate did not catch up:\n{source.log.read_text()[-3000:]}")
+
+
+def _tables(target: Target, database: str) -> tuple[str, tuple[str, ...]]:
+    """PostgreSQL cannot hold type_torture's zero dates: it follows the payments tables."""
+    tables = WORKLOAD_TABLES if target.engine == "postgresql" else (*WORKLOAD_TABLES,
+                                                                     "type_torture")
+    return ",".join(f"{database}.{t}" for t in tables), tables
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_target_follows_a_running_workload_through_a_sigkill(
+        stack_env: StackEnv, source: Source, target: Target, mode: str) -> None:
+    dsn = target.new()
+    patterns, tables = _tables(target, source.database)
+    migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
+    running = workload(stack_env, source.database, "--rate", "50", "--duration", "12",
+                       "--seed", "2")
+    try:
+        time.sleep(5)
+        kill(migrate)  # SIGKILL in the middle of the stream
+        migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
+        finish(running)
+        wait_caught_up(source, dsn, migrate)
+        final = status(source, dsn)
+        assert final is not None
+        assert final["lag_seconds"] < 120
+    finally:
+        kill(migrate, signal.SIGTERM)
+    assert migrate.returncode == 0, source.log.read_text()[-3000:]
+    assert "stopping at the next transaction boundary" in source.log.read_text()
+    source_state = mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, tables)
+    assert target.state(dsn, source.database, tables) == source_state
+    verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
+                        dsn, "--tables", patterns, "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_delayed_copy_stays_its_delay_behind(
+        stack_env: StackEnv, source: Source, postgres_databases: Any) -> None:
+    dsn = postgres_databases()
+    patterns = ",".join(f"{source.database}.{t}" for t in WORKLOAD_TABLES)
+    delay = 6
+    migrate = start_migrate(source, dsn, "--mode", "async", "--delay", f"{delay}s",
+                            "--commit-interval", "1s", "--tables", patterns)
+    running = workload(stack_env, source.database, "--rate", "20", "--duration", "20",
+                       "--seed", "3")
+    behind: list[float] = []
+    try:
+        deadline = time.monotonic() + 18
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            entry = status(source, dsn)
+            if entry is not None and entry["lag_seconds"] is not None:
+                behind.append(entry["lag_seconds"])
+        finish(running)
+    finally:
+        kill(migrate, signal.SIGTERM)
+    # Sampled while transactions keep coming: never nearer than the delay, and not far
+    # behind it (a commit second of MariaDB, the commit interval and the sampling).
+    steady = behind[len(behind) // 3:]
+    assert steady, behind
+    assert min(steady) >= delay - 0.5, behind
+    assert max(steady) <= delay + 4, behind
+
+
+def test_a_wrong_target_is_said_once_not_retried(source: Source) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "replayer", "migrate", "--config", str(source.config),
+         "--target", "postgresql://nobody:wrong@127.0.0.1:1/x", "--mode", "sync"],
+        env=capture_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "cannot connect to the target" in result.stderr
+    assert "Traceback" not in result.stderr
