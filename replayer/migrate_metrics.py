@@ -26,6 +26,7 @@ class MigrateMetrics:
                          registry=self.registry)
         self.applied = Info("cdc_replayer_applied", "The last source transaction committed in "
                             "the target", registry=self.registry)
+        self._applier: Applier | None = None
         self._rows = 0
         self._transactions = 0
         self.last_progress = time.time()
@@ -33,6 +34,8 @@ class MigrateMetrics:
     def committed(self, applier: Applier) -> None:
         """After each target commit."""
         now = time.time()
+        if applier is not self._applier:  # a new one after a reconnection counts from 0
+            self._applier, self._rows, self._transactions = applier, 0, 0
         self.rows.inc(applier.rows - self._rows)
         self.transactions.inc(applier.transactions - self._transactions)
         self._rows, self._transactions = applier.rows, applier.transactions

@@ -87,22 +87,27 @@ def mariadb_targets() -> Iterator[Callable[[], str]]:
 def postgres_databases(stack_env: StackEnv) -> Iterator[Callable[[], str]]:
     """New empty UTF8 databases on the stack's PostgreSQL, dropped afterwards."""
     admin = parse_dsn(stack_env["CDC_POSTGRES_DSN"])
-    connection = postgres_connect(stack_env["CDC_POSTGRES_DSN"])
-    connection.autocommit = True
     created: list[str] = []
+
+    def run(statement: str) -> None:
+        # A connection each time: a test may restart the server in between.
+        connection = postgres_connect(stack_env["CDC_POSTGRES_DSN"])
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            connection.close()
 
     def new() -> str:
         name = unique_name("restore_pg")
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        run(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
         created.append(name)
         return f"postgresql://{admin.user}:{admin.password}@{admin.host}:{admin.port}/{name}"
 
     yield new
-    with connection.cursor() as cursor:
-        for name in created:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    connection.close()
+    for name in created:
+        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])

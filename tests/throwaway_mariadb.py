@@ -20,6 +20,14 @@ from tests.stack import REPO_ROOT, read_env_file
 class ThrowawayServer:
     capture_dsn: str
     admin_dsn: str
+    script: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+    def restart(self) -> None:
+        """Stop the server and start it again, its data kept."""
+        for action in ("down", "up"):
+            subprocess.run([*self.script, action, "source"], env=dict(self.env), check=True,
+                           capture_output=True, timeout=300)
 
 
 def free_port() -> int:
@@ -52,7 +60,8 @@ def throwaway_mariadb(name: str, server_id: int, extra_cnf: str = "") -> Iterato
         address = f"127.0.0.1:{port}/"
         yield ThrowawayServer(
             capture_dsn=f"mysql://cdc_capture:{secrets['mariadb_capture_password']}@{address}",
-            admin_dsn=f"mysql://cdc_admin:{secrets['mariadb_admin_password']}@{address}")
+            admin_dsn=f"mysql://cdc_admin:{secrets['mariadb_admin_password']}@{address}",
+            script=tuple(script), env=tuple(env.items()))
     finally:
         subprocess.run([*script, "down", "source"], env=env, capture_output=True,
                        timeout=120, check=False)

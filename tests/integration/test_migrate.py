@@ -8,14 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cdc.kafka.errors import KafkaUnavailableError
 from tests.capture_helpers import (
+    CaptureSetup,
     capture_env,
     current_gtid_position,
     kill,
@@ -26,9 +30,10 @@ from tests.capture_helpers import (
 )
 from tests.db import unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
-from tests.restore_targets import Target, mysql_state
+from tests.restore_targets import Target, mysql_state, postgres_state
 from tests.snapshot_helpers import snapshot_section, take
-from tests.stack import StackEnv
+from tests.stack import REPO_ROOT, StackEnv, load_stack_env
+from tests.throwaway_mariadb import throwaway_mariadb
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +43,7 @@ class Source:
     config: Path
     database: str
     log: Path
+    setup: CaptureSetup
 
 
 @pytest.fixture
@@ -53,7 +59,7 @@ def source(stack_env: StackEnv, tmp_path: Path) -> Iterator[Source]:
         wait_until_streaming(tmp_path / "capture.log")
         finish(workload(stack_env, database, "--transactions", "100", "--seed", "1"))
         take(setup.config_path)
-        yield Source(setup.config_path, database, tmp_path / "migrate.log")
+        yield Source(setup.config_path, database, tmp_path / "migrate.log", setup)
         wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
     finally:
         kill(capture, signal.SIGTERM)
@@ -71,9 +77,12 @@ def start_migrate(source: Source, dsn: str, *args: str) -> subprocess.Popen[byte
                             env=capture_env(), stdout=log, stderr=log)
 
 
-def status(source: Source, dsn: str) -> dict[str, Any] | None:
-    """The target's position for the source; None until the snapshot is loaded."""
+def status(source: Source, dsn: str, *, retry: bool = False) -> dict[str, Any] | None:
+    """The target's position for the source; None until the snapshot is loaded (or, with
+    ``retry``, while Kafka or the target cannot answer)."""
     result = replayer("status", "--target", dsn, "--config", str(source.config), "--json")
+    if retry and result.returncode != 0:
+        return None
     assert result.returncode == 0, result.stderr
     entries = json.loads(result.stdout)["sources"]
     assert len(entries) <= 1, entries
@@ -82,14 +91,27 @@ def status(source: Source, dsn: str) -> dict[str, Any] | None:
 
 def wait_caught_up(source: Source, dsn: str, migrate: subprocess.Popen[bytes],
                    timeout: float = 180) -> None:
+    """Until capture has the source's every transaction and the target the changelog's.
+    Right after a Kafka restart its partition may have no leader for a moment: asked again."""
     deadline = time.monotonic() + timeout
+    while True:
+        try:
+            wait_for_changelog_to_reach(source.setup, _source_position(), timeout)
+            break
+        except KafkaUnavailableError:
+            assert time.monotonic() < deadline, "Kafka did not come back"
+            time.sleep(1)
     while time.monotonic() < deadline:
         assert migrate.poll() is None, source.log.read_text()
-        entry = status(source, dsn)
+        entry = status(source, dsn, retry=True)
         if entry is not None and entry["lag_transactions"] == 0:
             return
         time.sleep(0.5)
     pytest.fail(f"migrate did not catch up:\n{source.log.read_text()[-3000:]}")
+
+
+def _source_position() -> str:
+    return current_gtid_position(load_stack_env())
 
 
 def _tables(target: Target, database: str) -> tuple[str, tuple[str, ...]]:
@@ -163,3 +185,42 @@ def test_a_wrong_target_is_said_once_not_retried(source: Source) -> None:
     assert result.returncode == 2
     assert "cannot connect to the target" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _restart_stack(script: str) -> None:
+    for action in ("down", "up"):
+        subprocess.run(["bash", str(REPO_ROOT / "stack" / script), action], check=True,
+                       capture_output=True, timeout=300)
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+def test_migration_survives_restarts_of_the_target_and_of_kafka(
+        stack_env: StackEnv, source: Source, postgres_databases: Any, engine: str) -> None:
+    with ExitStack() as servers:
+        restart_target: Callable[[], None]
+        if engine == "postgresql":
+            dsn = postgres_databases()
+            restart_target = partial(_restart_stack, "postgres.sh")
+            target = Target("postgresql", postgres_databases, postgres_state)
+        else:
+            server = servers.enter_context(throwaway_mariadb("migrate-target", 3301))
+            dsn, restart_target = server.admin_dsn, server.restart
+            target = Target("mariadb", lambda: server.admin_dsn, mysql_state)
+        patterns, tables = _tables(target, source.database)
+        migrate = start_migrate(source, dsn, "--mode", "sync", "--tables", patterns)
+        running = workload(stack_env, source.database, "--rate", "30", "--duration", "25",
+                           "--seed", "4")
+        try:
+            time.sleep(4)
+            restart_target()
+            time.sleep(3)
+            _restart_stack("kafka.sh")
+            finish(running)
+            wait_caught_up(source, dsn, migrate, timeout=300)
+            assert migrate.poll() is None
+        finally:
+            kill(migrate, signal.SIGTERM)
+        log = source.log.read_text()
+        assert "reconnecting" in log, log[-3000:]
+        source_state = mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, tables)
+        assert target.state(dsn, source.database, tables) == source_state
