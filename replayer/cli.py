@@ -6,6 +6,7 @@ import click
 
 from cdc.cli_errors import run_reporting_errors
 from replayer import __version__
+from replayer.commands.cutover import cutover
 from replayer.commands.migrate import migrate
 from replayer.commands.restore import restore
 from replayer.commands.status import status
@@ -24,6 +25,7 @@ replayer.add_command(restore)
 replayer.add_command(verify)
 replayer.add_command(migrate)
 replayer.add_command(status)
+replayer.add_command(cutover)
 
 
 def main() -> None:

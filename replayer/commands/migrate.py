@@ -71,8 +71,8 @@ def migrate(*, config_path: Path, target_dsn: str, mode: Mode, delay: str,
                         "%(message)s")
     config = load_config(config_path, os.environ)
     target = parse_dsn(target_dsn)
-    settings = FollowSettings(mode, float(_seconds("--delay", delay)),
-                              float(_seconds("--commit-interval", commit_interval)))
+    settings = FollowSettings(mode, float(seconds_option("--delay", delay)),
+                              float(seconds_option("--commit-interval", commit_interval)))
     include = TableFilter.from_patterns([p.strip() for p in tables.split(",")
                                          if p.strip()]).includes
     stop = _stop_on_signals()
@@ -83,7 +83,8 @@ def migrate(*, config_path: Path, target_dsn: str, mode: Mode, delay: str,
     run.forever(snapshot_id, workers)
 
 
-def _seconds(option: str, text: str) -> int:
+def seconds_option(option: str, text: str) -> int:
+    """A duration option's seconds, or a ConfigError naming the option."""
     try:
         return parse_duration(text)
     except InvalidValueError as exc:

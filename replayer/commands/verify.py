@@ -17,7 +17,7 @@ from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, Engine, parse_dsn
 from cdc.errors import CdcError, ConfigError
 from cdc.progress import ProgressReporter
-from replayer.verify_chunks import SourceTable, Target, verify_tables
+from replayer.verify_chunks import Progress, SourceTable, Target, verify_tables
 from replayer.verify_compare import TableVerdict
 from replayer.verify_mysql import MysqlTarget, mysql_tables, open_mysql
 from replayer.verify_postgres import PostgresTarget, open_postgres
@@ -64,19 +64,36 @@ def verify(*, source_dsn: str | None, snapshot_id: str | None, config_path: Path
                 snapshot = open_snapshot(config_path, snapshot_id, os.environ)
                 sources: Iterator[SourceTable] = snapshot_tables(
                     snapshot, selection, chunk_rows, normalize_json=normalize_json)
+                verdicts = verify_tables(sources, _open_target(closing, target),
+                                         reporter.update)
             else:
-                source = _opened(closing, open_mysql(_source_dsn(source_dsn or ""), "--source"))
-                sources = mysql_tables(source, selection, chunk_rows,
-                                       normalize_json=normalize_json)
-            verdicts = verify_tables(sources, _open_target(closing, target), reporter.update)
+                verdicts = verify_live(_source_dsn(source_dsn or ""), target, selection,
+                                       chunk_rows, reporter.update)
     except (MySQLdb.Error, psycopg2.Error) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CdcError(f"reading the tables failed: {reason}",
-                       "check that the users may read every compared table, and that "
-                       "the servers stayed up") from None
+        raise _read_failed(exc) from None
     finally:
         reporter.close()
     _report(verdicts, as_json)
+
+
+def verify_live(source: Dsn, target: Dsn, selection: TableFilter, chunk_rows: int = 100_000,
+                progress: Progress | None = None) -> list[TableVerdict]:
+    """Every selected table of a live MySQL/MariaDB source against the target."""
+    try:
+        with ExitStack() as closing:
+            connection = _opened(closing, open_mysql(source, "--source"))
+            sources = mysql_tables(connection, selection, chunk_rows,
+                                   normalize_json=target.engine is Engine.POSTGRESQL)
+            return verify_tables(sources, _open_target(closing, target), progress)
+    except (MySQLdb.Error, psycopg2.Error) as exc:
+        raise _read_failed(exc) from None
+
+
+def _read_failed(exc: Exception) -> CdcError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return CdcError(f"reading the tables failed: {reason}",
+                    "check that the users may read every compared table, and that the "
+                    "servers stayed up")
 
 
 def _check_sides(source_dsn: str | None, snapshot_id: str | None,
@@ -123,23 +140,23 @@ def _report(verdicts: list[TableVerdict], as_json: bool) -> None:
     identical = all(v.identical for v in verdicts)
     if as_json:
         click.echo(json.dumps({"identical": identical,
-                               "tables": [_as_json(v) for v in verdicts]}, default=str))
+                               "tables": [verdict_json(v) for v in verdicts]}, default=str))
     else:
         for verdict in verdicts:
-            click.echo(_as_text(verdict))
+            click.echo(verdict_text(verdict))
         click.echo("identical" if identical else "DIFFERENT")
     if not identical:
         raise click.exceptions.Exit(1)
 
 
-def _as_json(v: TableVerdict) -> dict[str, object]:
+def verdict_json(v: TableVerdict) -> dict[str, object]:
     return {"table": v.table, "identical": v.identical, "source_rows": v.source_rows,
             "target_rows": v.target_rows, "chunks": v.chunks,
             "differing_key_ranges": v.differing_ranges, "missing_in_target": v.missing,
             "extra_in_target": v.extra, "changed": v.changed, "problems": v.problems}
 
 
-def _as_text(v: TableVerdict) -> str:
+def verdict_text(v: TableVerdict) -> str:
     head = (f"{v.table}: {'identical' if v.identical else 'DIFFERENT'}: {v.source_rows:,} rows "
             f"in the source, {v.target_rows:,} in the target, {v.chunks} chunks")
     lines = [head]

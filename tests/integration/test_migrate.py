@@ -28,7 +28,7 @@ from tests.capture_helpers import (
     wait_until_streaming,
     write_capture_config,
 )
-from tests.db import unique_name
+from tests.db import mysql_connect, postgres_connect, unique_name
 from tests.integration.test_capture_crash import WORKLOAD_TABLES, finish, workload
 from tests.restore_targets import Target, mysql_state, postgres_state
 from tests.snapshot_helpers import snapshot_section, take
@@ -224,3 +224,56 @@ def test_migration_survives_restarts_of_the_target_and_of_kafka(
         assert "reconnecting" in log, log[-3000:]
         source_state = mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, tables)
         assert target.state(dsn, source.database, tables) == source_state
+
+
+def _read_only(dsn: str, on: bool) -> None:
+    with mysql_connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(f"SET GLOBAL read_only = {'ON' if on else 'OFF'}")
+
+
+def test_cutover_freezes_the_source_waits_and_proves_the_copy(
+        stack_env: StackEnv, source: Source, target: Target) -> None:
+    dsn = target.new()
+    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    patterns, tables = _tables(target, source.database)
+    migrate = start_migrate(source, dsn, "--mode", "async", "--tables", patterns)
+    running = workload(stack_env, source.database, "--rate", "40", "--duration", "6",
+                       "--seed", "5")
+    try:
+        finish(running)
+        done = replayer("cutover", "--config", str(source.config), "--target", dsn,
+                        "--freeze-source", admin, "--tables", patterns, "--timeout", "3m",
+                        "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        verdict = json.loads(done.stdout)
+        assert verdict["identical"] is True
+        assert verdict["source_gtid_position"] == current_gtid_position(stack_env)
+        with mysql_connect(admin) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT @@global.read_only")
+            assert cursor.fetchone() == (1,)
+        # A change behind the migration's back: cutover says so, naming the key.
+        _delete_one_ledger_entry(target, dsn, source.database)
+        different = replayer("cutover", "--config", str(source.config), "--target", dsn,
+                             "--tables", patterns, "--timeout", "1m")
+        assert different.returncode == 1, different.stdout + different.stderr
+        assert "DIFFERENT" in different.stdout
+        assert "missing in the target" in different.stdout
+    finally:
+        _read_only(admin, on=False)
+        kill(migrate, signal.SIGTERM)
+    assert target.state(dsn, source.database, tables) != mysql_state(
+        admin, source.database, tables)
+
+
+def _delete_one_ledger_entry(target: Target, dsn: str, database: str) -> None:
+    statement = "DELETE FROM {}.ledger_entries WHERE id = (SELECT min(id) FROM {}.ledger_entries)"
+    if target.engine == "postgresql":
+        with postgres_connect(dsn) as pg, pg.cursor() as pg_cursor:
+            name = f'"{database}"'
+            pg_cursor.execute(statement.format(name, name))
+    else:
+        with mysql_connect(dsn) as mysql, mysql.cursor() as cursor:
+            name = f"`{database}`"
+            cursor.execute(f"SELECT min(id) FROM {name}.ledger_entries")
+            (low,) = cursor.fetchone() or (None,)
+            cursor.execute(f"DELETE FROM {name}.ledger_entries WHERE id = %s", (low,))
