@@ -24,6 +24,7 @@ from replayer.applier import (
     ReplayProgress,
     TableIncluded,
 )
+from replayer.follower_status import FOLLOWER_DDL
 
 POSITION_DATABASE = POSITION_SCHEMA
 _UNKNOWN_DATABASE = 1049
@@ -81,6 +82,7 @@ def prepare_session(connection: Any) -> None:
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {POSITION_DATABASE}")
     cursor.execute(_POSITION_DDL)
     cursor.execute(_LOADED_DDL)
+    cursor.execute(FOLLOWER_DDL)
     connection.commit()
 
 

@@ -13,6 +13,7 @@ from cdc.changes import TableSchema
 from cdc.dsn import Dsn
 from cdc.errors import ConfigError
 from replayer.applier import POSITION_SCHEMA, AppliedPosition
+from replayer.follower_status import FOLLOWER_DDL
 
 _BOOKKEEPING = (
     f"CREATE SCHEMA IF NOT EXISTS {POSITION_SCHEMA}",
@@ -27,6 +28,7 @@ _BOOKKEEPING = (
     f"CREATE TABLE IF NOT EXISTS {POSITION_SCHEMA}.table_shapes ("
     " database_name text NOT NULL, table_name text NOT NULL, shape bytea NOT NULL,"
     " pending_ddl text[] NOT NULL DEFAULT '{}', PRIMARY KEY (database_name, table_name))",
+    FOLLOWER_DDL,
 )
 _SYSTEM_SCHEMAS = ("information_schema", "public", POSITION_SCHEMA)
 

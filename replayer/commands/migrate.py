@@ -21,10 +21,11 @@ from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import ConfigError
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.snapshot.changelog import Changelog
-from replayer.applier import AppliedPosition, TableIncluded, read_position
+from replayer.applier import AppliedPosition, Applier, TableIncluded, read_position
 from replayer.apply_mysql import connection_lost_mysql
 from replayer.base_load import BaseLoad, load_base
 from replayer.follow import Follower, FollowSettings, Mode
+from replayer.follower_status import RateReporter
 from replayer.migrate_metrics import MigrateMetrics
 from replayer.restore_inputs import plan_restore
 from replayer.restore_point import parse_restore_point
@@ -148,8 +149,14 @@ class _Run:
             applier = engine.applier(connection, source, self.changelog.lookup,
                                      transactions_per_commit=self.settings.transactions_per_commit,
                                      include=self.include)
+            rates = RateReporter(source, self.settings.mode, self.settings.delay_s)
+
+            def committed(applied: Applier) -> None:
+                self.metrics.committed(applied)
+                rates.committed(connection, applied.rows, applied.transactions)
+
             follower = Follower(applier, self.settings, stopping=self.stop.is_set,
-                                committed=self.metrics.committed)
+                                committed=committed)
             follower.run(self.changelog.follow_from(position.changelog_offset + 1))
             log.info("stopped after %d transactions (%d row changes) in this run",
                      applier.transactions, applier.rows)

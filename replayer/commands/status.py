@@ -13,6 +13,7 @@ import click
 from cdc.config import load_config
 from cdc.dsn import parse_dsn
 from replayer.applier import POSITION_SCHEMA
+from replayer.follower_status import read_followers
 from replayer.restore_inputs import changelog_summary
 from replayer.targets import target_engine
 
@@ -26,15 +27,25 @@ from replayer.targets import target_engine
 def status(target_dsn: str, config_path: Path | None, as_json: bool) -> None:
     """The position each source's changes stand at in the target: the last GTID applied,
     its source commit time, the lag behind now in seconds and, with --config, the
-    transactions in the changelog not applied yet."""
+    transactions in the changelog not applied yet; for a target kept by replayer migrate,
+    its mode, delay and recent row changes/s and transactions/s."""
     target = parse_dsn(target_dsn)
     engine = target_engine(target)
     connection = engine.connect(target)
     try:
         engine.prepare(connection)
         positions = _positions(connection)
+        followers = read_followers(connection)
     finally:
         connection.close()
+    for entry in positions:
+        follower = followers.get(entry["source"])
+        if follower is not None:
+            entry.update(mode=follower.mode, delay_s=follower.delay_s,
+                         rows_per_s=follower.rows_per_s,
+                         transactions_per_s=follower.transactions_per_s,
+                         follower_seen_s_ago=round(time.time()
+                                                   - follower.updated_at_us / 1e6, 1))
     if config_path is not None:
         config = load_config(config_path, os.environ)
         summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
@@ -55,6 +66,12 @@ def status(target_dsn: str, config_path: Path | None, as_json: bool) -> None:
                 + (f", committed at the source {lag:.1f} s ago" if lag is not None else ""))
         if "lag_transactions" in entry:
             line += f", {entry['lag_transactions']} transactions behind the changelog"
+        if "mode" in entry:
+            line += (f"; migrate {entry['mode']} mode"
+                     + (f", {entry['delay_s']:g} s delay" if entry["delay_s"] else "")
+                     + f", {entry['rows_per_s']:,.0f} row changes/s, "
+                     f"{entry['transactions_per_s']:,.0f} transactions/s (reported "
+                     f"{entry['follower_seen_s_ago']:g} s ago)")
         click.echo(line)
 
 

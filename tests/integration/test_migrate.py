@@ -138,6 +138,7 @@ def test_a_target_follows_a_running_workload_through_a_sigkill(
         final = status(source, dsn)
         assert final is not None
         assert final["lag_seconds"] < 120
+        assert final["mode"] == mode
     finally:
         kill(migrate, signal.SIGTERM)
     assert migrate.returncode == 0, source.log.read_text()[-3000:]
@@ -159,6 +160,7 @@ def test_a_delayed_copy_stays_its_delay_behind(
     running = workload(stack_env, source.database, "--rate", "20", "--duration", "20",
                        "--seed", "3")
     behind: list[float] = []
+    rates: list[float] = []
     try:
         deadline = time.monotonic() + 18
         while time.monotonic() < deadline:
@@ -166,6 +168,8 @@ def test_a_delayed_copy_stays_its_delay_behind(
             entry = status(source, dsn)
             if entry is not None and entry["lag_seconds"] is not None:
                 behind.append(entry["lag_seconds"])
+                assert (entry["mode"], entry["delay_s"]) == ("async", delay)
+                rates.append(entry["rows_per_s"])
         finish(running)
     finally:
         kill(migrate, signal.SIGTERM)
@@ -175,6 +179,7 @@ def test_a_delayed_copy_stays_its_delay_behind(
     assert steady, behind
     assert min(steady) >= delay - 0.5, behind
     assert max(steady) <= delay + 4, behind
+    assert max(rates) > 0, rates  # status reports the rate migrate applies at
 
 
 def test_a_wrong_target_is_said_once_not_retried(source: Source) -> None:
