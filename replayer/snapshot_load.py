@@ -57,6 +57,15 @@ def loaded_files(connection: Any, snapshot_id: str) -> set[str]:
     return names
 
 
+def snapshot_being_loaded(connection: Any) -> str | None:
+    """The snapshot an interrupted load was loading, if any."""
+    cursor = connection.cursor()
+    cursor.execute(f"SELECT MIN(snapshot_id) FROM {POSITION_SCHEMA}.loaded_files")
+    found = cursor.fetchone()
+    connection.commit()
+    return None if found is None or found[0] is None else str(found[0])
+
+
 @dataclass(frozen=True)
 class LoadJob:
     """What loading a snapshot needs besides the target's main connection."""

@@ -20,7 +20,9 @@ from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import ConfigError
 from cdc.kafka.errors import KafkaUnavailableError
+from cdc.snapshot.catalog import configured_key, configured_store
 from cdc.snapshot.changelog import Changelog
+from cdc.snapshot.take import SnapshotRequest, take_snapshot
 from replayer.applier import AppliedPosition, Applier, TableIncluded, read_position
 from replayer.apply_mysql import connection_lost_mysql
 from replayer.base_load import BaseLoad, load_base
@@ -29,7 +31,7 @@ from replayer.follower_status import RateReporter
 from replayer.migrate_metrics import MigrateMetrics
 from replayer.restore_inputs import plan_restore
 from replayer.restore_point import parse_restore_point
-from replayer.snapshot_load import loaded_files
+from replayer.snapshot_load import loaded_files, snapshot_being_loaded
 from replayer.targets import target_engine
 
 log = logging.getLogger("replayer.migrate")
@@ -53,7 +55,8 @@ _BACKOFF_MAX_S = 30.0
 @click.option("--commit-interval", default="1s", show_default=True, metavar="DURATION",
               help="async: the longest an applied transaction waits for its commit.")
 @click.option("--snapshot", "snapshot_id", default="auto", show_default=True,
-              help="The snapshot to start from, or 'auto' for the newest.")
+              help="The snapshot to start from: an id, 'auto' for the newest, or 'new' to "
+                   "take one now (as cdc snapshot does).")
 @click.option("--tables", default="*", show_default=True, metavar="PATTERNS",
               help="Comma-separated 'db' or 'db.table' patterns: only these tables.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
@@ -164,6 +167,9 @@ class _Run:
             _close(connection)
 
     def _load(self, connection: Any, snapshot_id: str, workers: int) -> AppliedPosition:
+        if snapshot_id == "new":
+            # A load cut short goes on with its snapshot rather than taking another one.
+            snapshot_id = snapshot_being_loaded(connection) or self._take_snapshot()
         plan, manifest = plan_restore(self.config, parse_restore_point("latest"), snapshot_id)
         if not loaded_files(connection, manifest.snapshot_id):
             self.engine.require_empty(connection)
@@ -175,6 +181,17 @@ class _Run:
         log.info("snapshot %s loaded in %.1f s", manifest.snapshot_id,
                  time.monotonic() - started)
         return position
+
+    def _take_snapshot(self) -> str:
+        config = self.config
+        settings = config.snapshots
+        log.info("taking a new snapshot of the source")
+        manifest = take_snapshot(config, configured_store(config), SnapshotRequest(
+            tables=config.table_filter, compression=settings.compression,
+            file_rows=settings.file_rows, key=configured_key(config, os.environ),
+            anchor_wait_s=float(settings.anchor_wait_s), workers=settings.workers))
+        log.info("snapshot %s taken (%d rows)", manifest.snapshot_id, manifest.total_rows)
+        return manifest.snapshot_id
 
     @staticmethod
     def _lost(error: Exception) -> bool:

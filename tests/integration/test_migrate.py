@@ -282,3 +282,22 @@ def _delete_one_ledger_entry(target: Target, dsn: str, database: str) -> None:
             cursor.execute(f"SELECT min(id) FROM {name}.ledger_entries")
             (low,) = cursor.fetchone() or (None,)
             cursor.execute(f"DELETE FROM {name}.ledger_entries WHERE id = %s", (low,))
+
+
+def test_a_new_snapshot_is_taken_when_asked(
+        stack_env: StackEnv, source: Source, postgres_databases: Any) -> None:
+    dsn = postgres_databases()
+    existing = {p.name for p in (source.config.parent / "store").iterdir() if p.is_dir()}
+    patterns = ",".join(f"{source.database}.{t}" for t in WORKLOAD_TABLES)
+    finish(workload(stack_env, source.database, "--transactions", "30", "--seed", "6"))
+    migrate = start_migrate(source, dsn, "--mode", "sync", "--snapshot", "new",
+                            "--tables", patterns)
+    try:
+        wait_caught_up(source, dsn, migrate)
+    finally:
+        kill(migrate, signal.SIGTERM)
+    taken = {p.name for p in (source.config.parent / "store").iterdir() if p.is_dir()}
+    [new] = taken - existing
+    assert f"loading snapshot {new}" in source.log.read_text()
+    assert postgres_state(dsn, source.database, WORKLOAD_TABLES) == mysql_state(
+        stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, WORKLOAD_TABLES)
