@@ -66,7 +66,7 @@ def connect_target(dsn: Dsn) -> Any:
         return MySQLdb.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                password=dsn.password or "", charset="utf8mb4",
                                client_flag=CLIENT.FOUND_ROWS, autocommit=False,
-                               connect_timeout=10)
+                               connect_timeout=10, local_infile=True)
     except MySQLdb.OperationalError as exc:
         raise ConfigError(f"cannot connect to the target {dsn.redacted()}: {exc.args[-1]}",
                           "check --target: host, port, user and password") from None

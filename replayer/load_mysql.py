@@ -1,24 +1,27 @@
 """Loading a base snapshot into a MySQL/MariaDB target (see ``replayer.snapshot_load``).
 
 Each table is created from the source's own ``SHOW CREATE TABLE`` less its secondary indexes
-and foreign keys, its rows go in as multi-row INSERTs, and the indexes and foreign keys are
-added with one ALTER TABLE each afterwards (foreign keys unchecked: the source checked them).
+and foreign keys, its rows go in with LOAD DATA LOCAL INFILE of text made straight from the
+files' Avro blocks (``bulk_text_mysql``), and the indexes and foreign keys are added with one
+ALTER TABLE each afterwards (foreign keys unchecked: the source checked them).
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterable
 from typing import Any
 
-from cdc.changes import Row, TableSchema
+from cdc.changes import TableSchema
+from cdc.snapshot.chunk_file import iter_blocks
 from cdc.snapshot.manifest import TableEntry
 from cdc.snapshot.source_tables import quote
-from replayer.apply_mysql import to_parameter
+from replayer.bulk_text import encode_blocks
+from replayer.bulk_text_mysql import check_load_info, mysql_load_encoder
 from replayer.create_statement import split_create
 from replayer.errors import RestorePlanError
 
-_INSERT_ROWS = 1000
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+", re.IGNORECASE)
 
 
@@ -33,24 +36,25 @@ class MysqlBulkTarget:
         cursor.execute(f"DROP TABLE IF EXISTS {quote(table.table)}")  # a create cut short
         cursor.execute(split_create(_create_statement(table)).create_without_deferred)
 
-    def write_rows(self, schema: TableSchema, rows: Iterable[Row]) -> int:
-        names = [c.name for c in schema.columns]
-        statement = (f"INSERT INTO {quote(schema.database)}.{quote(schema.table)} "
-                     f"({', '.join(map(quote, names))}) VALUES "
-                     f"({', '.join(['%s'] * len(names))})")
-        cursor = self.connection.cursor()
-        batch: list[list[object]] = []
-        count = 0
-        for row in rows:
-            batch.append([to_parameter(row[name]) for name in names])
-            if len(batch) == _INSERT_ROWS:
-                cursor.executemany(statement, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(statement, batch)
-            count += len(batch)
-        return count
+    def write_file(self, schema: TableSchema, data: Iterable[bytes], file_name: str) -> int:
+        load = mysql_load_encoder(schema)
+        rows = warnings = 0
+
+        def counted(count: int, block: bytes) -> bytes:
+            nonlocal rows, warnings
+            text, warned = load.encode_counted(count, block)
+            rows += count
+            warnings += warned
+            return text
+
+        with tempfile.NamedTemporaryFile(prefix="replayer-load-", suffix=".txt") as text:
+            for piece in encode_blocks(iter_blocks(schema, data, file_name), counted):
+                text.write(piece)
+            text.flush()
+            cursor = self.connection.cursor()
+            cursor.execute(load.statement(text.name))
+            check_load_info(self.connection.info(), rows, schema.qualified_name, warnings)
+        return rows
 
     def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
         present = self._present(table)

@@ -1,8 +1,9 @@
 """Loading a base snapshot into a PostgreSQL target (see ``replayer.snapshot_load``).
 
 A MySQL database becomes a schema. Each table is created from the snapshot's column model
-(``postgres_types``) without its primary key, filled with COPY in text format, then given its
-primary key and secondary indexes, as pg_dump's output does; foreign keys come last.
+(``postgres_types``) without its primary key, filled with COPY in text format straight from
+the files' Avro blocks (``bulk_text_postgres``), then given its primary key and secondary
+indexes, as pg_dump's output does; foreign keys come last.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import Any
 
 import psycopg2
 
-from cdc.changes import Row, TableSchema
+from cdc.changes import TableSchema
 from cdc.errors import CdcError
+from cdc.snapshot.chunk_file import iter_blocks
 from cdc.snapshot.manifest import TableEntry
+from replayer.bulk_text import encode_blocks
+from replayer.bulk_text_postgres import postgres_copy_encoder
 from replayer.create_statement import split_create
 from replayer.postgres_ddl import (
     foreign_key_statement,
@@ -22,38 +26,28 @@ from replayer.postgres_ddl import (
     primary_key_statement,
     qualified,
 )
-from replayer.postgres_types import copy_row, create_table_sql, quote_ident
+from replayer.postgres_types import create_table_sql, quote_ident
 from replayer.target_postgres import write_shape
 
 _COPY_BUFFER = 1 << 20
 
 
 class _CopyStream:
-    """Rows as COPY text, read in pieces, so a file's rows are never all in memory."""
+    """COPY text, block by block, read in pieces: a file's rows are never all in memory."""
 
-    def __init__(self, schema: TableSchema, rows: Iterable[Row]) -> None:
-        self._lines: Iterator[str] = (copy_row(schema, row) for row in rows)
-        self.rows = 0
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
         self.error: Exception | None = None
         """What stopped the rows (psycopg2 only reports that ``read`` failed)."""
 
-    def read(self, size: int | None = -1) -> str:
-        limit = _COPY_BUFFER if size is None or size < 0 else max(size, _COPY_BUFFER)
-        parts = []
-        length = 0
+    def read(self, size: int | None = -1) -> bytes:
         try:
-            for line in self._lines:
-                parts.append(line)
-                length += len(line)
-                self.rows += 1
-                if length >= limit:
-                    break
+            return next(self._pieces, b"")
         except Exception as exc:
             self.error = exc
             raise
-        return "".join(parts)
 
-    def readline(self, size: int | None = -1) -> str:
+    def readline(self, size: int | None = -1) -> bytes:
         return self.read(size)
 
 
@@ -68,8 +62,16 @@ class PostgresBulkTarget:
         cursor.execute(create_table_sql(schema, schema.database, primary_key=False))
         write_shape(cursor, schema, [])
 
-    def write_rows(self, schema: TableSchema, rows: Iterable[Row]) -> int:
-        stream = _CopyStream(schema, rows)
+    def write_file(self, schema: TableSchema, data: Iterable[bytes], file_name: str) -> int:
+        encode = postgres_copy_encoder(schema)
+        rows = 0
+
+        def counted(count: int, block: bytes) -> bytes:
+            nonlocal rows
+            rows += count
+            return encode(count, block)
+
+        stream = _CopyStream(encode_blocks(iter_blocks(schema, data, file_name), counted))
         names = ", ".join(quote_ident(c.name) for c in schema.columns)
         try:
             self.connection.cursor().copy_expert(
@@ -85,7 +87,7 @@ class PostgresBulkTarget:
             raise CdcError(f"loading {schema.qualified_name} into PostgreSQL failed: "
                            f"{str(exc).strip()}", "check the target's disk and logs; "
                            "--resume continues with the first file not loaded") from None
-        return stream.rows
+        return rows
 
     def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
         cursor = self.connection.cursor()

@@ -20,9 +20,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cdc.changes import Row, TableSchema
+from cdc.changes import TableSchema
 from cdc.snapshot.catalog import table_schema
-from cdc.snapshot.chunk_file import decode_chunk
 from cdc.snapshot.encryption import EncryptionKey, decrypt_chunks
 from cdc.snapshot.manifest import FileEntry, Manifest, TableEntry
 from cdc.snapshot.store import SnapshotStore
@@ -38,8 +37,9 @@ class BulkTarget(Protocol):
         """Create the table, empty, without secondary indexes or foreign keys (dropping a
         table an interrupted load left)."""
 
-    def write_rows(self, schema: TableSchema, rows: Iterable[Row]) -> int:
-        """Write the rows, uncommitted; how many."""
+    def write_file(self, schema: TableSchema, data: Iterable[bytes], file_name: str) -> int:
+        """Write the rows of a data file (its bytes, decrypted), uncommitted; how many.
+        A file that does not read whole raises ``SnapshotIntegrityError`` naming it."""
 
     def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
         """Add what the table lacks of its keys and indexes, and commit."""
@@ -122,8 +122,7 @@ def _load_file(target: BulkTarget, job: LoadJob, table: TableEntry, file: FileEn
     data: Iterable[bytes] = job.store().read_file(snapshot_id, file.name)
     if job.manifest.encryption is not None:
         data = decrypt_chunks(data, job.key, file.name)
-    rows = target.write_rows(table_schema(table), decode_chunk(table_schema(table), data,
-                                                                 file.name))
+    rows = target.write_file(table_schema(table), data, file.name)
     connection = target.connection
     connection.cursor().execute(
         f"INSERT INTO {POSITION_SCHEMA}.loaded_files (snapshot_id, file_name, loaded_rows) "
