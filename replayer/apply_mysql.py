@@ -72,12 +72,18 @@ def connect_target(dsn: Dsn) -> Any:
                           "check --target: host, port, user and password") from None
 
 
+TARGET_SQL_MODE = "ALLOW_INVALID_DATES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
+"""What the source may hold goes in unchanged: zero dates and, from a source that allows
+them, dates such as 2023-02-29 (which another mode would store as 0000-00-00 with a mere
+warning); an id of 0 stays 0."""
+
+
 def prepare_session(connection: Any) -> None:
     """A target session that stores what the source held: zero dates allowed, UTC, and the
     log's order trusted (foreign keys are checked by the source already)."""
     cursor = connection.cursor()
     cursor.execute("SET SESSION time_zone = '+00:00'")
-    cursor.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'")
+    cursor.execute(f"SET SESSION sql_mode = '{TARGET_SQL_MODE}'")
     cursor.execute("SET SESSION foreign_key_checks = 0")
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {POSITION_DATABASE}")
     cursor.execute(_POSITION_DDL)
