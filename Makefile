@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help venv up down status clean lint test unit demo bench bench-snapshot bench-restore
+.PHONY: help venv up down status clean lint test unit demo bench bench-snapshot bench-restore \
+	bench-migrate
 
 help:
 	@echo "make demo    start the local stack and run the main job end to end"
@@ -13,6 +14,8 @@ help:
 	@echo "make lint    ruff and mypy --strict"
 	@echo "make clean   stop the stack and delete .stack/"
 	@echo "make bench-restore  restore throughput beside mariadb < dump, psql \\copy, mariadb-binlog"
+	@echo "make bench-migrate  migrate sync-mode lag at 1,000 tx/s and at the highest rate, async"
+	@echo "                    throughput (MariaDB and PostgreSQL targets)"
 
 venv:
 	@bash stack/venv.sh
@@ -50,3 +53,6 @@ bench-snapshot: venv up
 
 bench-restore: venv up
 	$(VENV)/python -m bench.restore_throughput
+
+bench-migrate: venv up
+	$(VENV)/python -m bench.migrate_lag
