@@ -1,6 +1,9 @@
 """Following the changelog into a target without end: the migration's loop.
 
-- **sync**: each source transaction is committed in the target as soon as it is read.
+- **sync**: a source transaction is committed in the target as soon as the changelog has
+  nothing more to give right away (within ``SYNC_IDLE_S``), and while it is behind at least
+  every ``SYNC_COMMIT_S``: the transactions that arrived together are committed together,
+  so a backlog is worked off in large commits instead of one round of commits each.
 - **async**: transactions are grouped, and what is applied is committed every
   ``commit_interval_s`` and whenever the changelog is caught up.
 - **delay**: a transaction is applied only once ``delay_s`` has passed since its source
@@ -25,6 +28,11 @@ Mode = Literal["sync", "async"]
 ChangelogItem = tuple[int, ChangeRecord] | None
 
 _WAIT_STEP_S = 0.2
+SYNC_IDLE_S = 0.02
+"""sync: how long the changelog stays silent before what is applied is committed."""
+SYNC_COMMIT_S = 0.1
+"""sync: the longest a transaction applied while behind waits for its commit."""
+ASYNC_IDLE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,17 @@ class FollowSettings:
 
     @property
     def transactions_per_commit(self) -> int:
-        return 1 if self.mode == "sync" else 1_000_000
+        return 1_000_000  # commits follow time and the changelog's pace, not a count
+
+    @property
+    def idle_s(self) -> float:
+        """How long the changelog may be silent before the loop is told (and commits)."""
+        return SYNC_IDLE_S if self.mode == "sync" else ASYNC_IDLE_S
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest an applied transaction waits for its commit while more keep coming."""
+        return SYNC_COMMIT_S if self.mode == "sync" else self.commit_interval_s
 
 
 def due_at(record: ChangeRecord, delay_s: float) -> float:
@@ -75,9 +93,8 @@ class Follower:
                 if self._settings.delay_s > 0 and not self._wait_until_due(record):
                     break
             applier.apply([(offset, record)])
-            if applier.at_transaction_boundary and (
-                    self._settings.mode == "sync"
-                    or self._clock() - self._last_flush >= self._settings.commit_interval_s):
+            if applier.at_transaction_boundary and \
+                    self._clock() - self._last_flush >= self._settings.longest_wait_s:
                 self._flush()
         self._flush()
 

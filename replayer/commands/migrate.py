@@ -46,9 +46,10 @@ _BACKOFF_MAX_S = 30.0
                    ". Empty the first time; afterwards migrate continues from the position "
                    "stored in it.")
 @click.option("--mode", type=click.Choice(["sync", "async"]), required=True,
-              help="sync: each source transaction is committed in the target as soon as it "
-                   "is in the changelog. async: many per target transaction, committed every "
-                   "--commit-interval and whenever caught up.")
+              help="sync: each source transaction is committed in the target as soon as the "
+                   "changelog has no more right away (those that came together, together; "
+                   "at least every 0.1 s while behind). async: many per target transaction, "
+                   "committed every --commit-interval and whenever caught up.")
 @click.option("--delay", default="0s", show_default=True, metavar="DURATION",
               help="Keep the target this far behind the source (e.g. 1h): a copy from before "
                    "an operator's mistake.")
@@ -160,7 +161,8 @@ class _Run:
 
             follower = Follower(applier, self.settings, stopping=self.stop.is_set,
                                 committed=committed)
-            follower.run(self.changelog.follow_from(position.changelog_offset + 1))
+            follower.run(self.changelog.follow_from(position.changelog_offset + 1,
+                                                    idle_s=self.settings.idle_s))
             log.info("stopped after %d transactions (%d row changes) in this run",
                      applier.transactions, applier.rows)
         finally:

@@ -39,6 +39,7 @@ from tests.snapshot_helpers import newest_manifest, run_cdc, snapshot_section, t
 from tests.stack import StackEnv
 
 pytestmark = pytest.mark.integration
+ALL_TABLES = (*WORKLOAD_TABLES, "type_torture")
 MARKS = ("after-second-run", "after-third-run", "after-fourth-run")
 
 
@@ -95,7 +96,7 @@ def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> S
                         "--seed", str(seed)))
 
     def record(point: str) -> None:
-        points[point] = mysql_state(source, database, WORKLOAD_TABLES)
+        points[point] = mysql_state(source, database, ALL_TABLES)
 
     try:
         wait_until_streaming(tmp_path / "capture.log")
@@ -118,7 +119,7 @@ def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> S
         record(f"gtid:{gtid_point}")
         run(6)
         wait_for_changelog_to_reach(setup, current_gtid_position(stack_env))
-        latest = mysql_state(source, database, WORKLOAD_TABLES)
+        latest = mysql_state(source, database, ALL_TABLES)
     finally:
         kill(capture, signal.SIGTERM)
     distinct = {repr(sorted((t, sorted(rows.items())) for t, rows in state.items()))
@@ -127,8 +128,18 @@ def scenario(stack_env: StackEnv, tmp_path_factory: pytest.TempPathFactory) -> S
     return Scenario(str(setup.config_path), database, points, gtid_point, latest)
 
 
-def _tables(database: str) -> str:
-    return ",".join(f"{database}.{table}" for table in WORKLOAD_TABLES)
+def _tables(database: str, tables: tuple[str, ...] = WORKLOAD_TABLES) -> str:
+    return ",".join(f"{database}.{table}" for table in tables)
+
+
+def _engine_tables(target: Target) -> tuple[str, ...]:
+    """PostgreSQL cannot hold type_torture's zero dates (a test shows the refusal): it gets
+    the payments tables; MariaDB gets type_torture too."""
+    return WORKLOAD_TABLES if target.engine == "postgresql" else ALL_TABLES
+
+
+def _subset(state: State, tables: tuple[str, ...]) -> State:
+    return {table: state[table] for table in tables}
 
 
 def test_restores_to_marks_a_time_a_gtid_and_latest_equal_the_source_there(
@@ -136,16 +147,17 @@ def test_restores_to_marks_a_time_a_gtid_and_latest_equal_the_source_there(
     """One target brought forward point by point (each an incremental restore), and at every
     point equal to the source's state recorded there; verify agrees."""
     dsn = target.new()
-    tables = _tables(scenario.database)
+    names = _engine_tables(target)
+    tables = _tables(scenario.database, names)
     for number, (point, expected) in enumerate(scenario.points.items()):
         result = replayer("restore", "--config", scenario.config, "--to", point, "--target",
                           dsn, "--tables", tables, "--json", *(["--resume"] if number else []))
         assert result.returncode == 0, f"{point}: {result.stderr}"
-        assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == expected, point
+        assert target.state(dsn, scenario.database, names) == _subset(expected, names), point
     latest = replayer("restore", "--config", scenario.config, "--to", "latest", "--target", dsn,
                       "--tables", tables, "--resume", "--json")
     assert latest.returncode == 0, latest.stderr
-    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.latest
+    assert target.state(dsn, scenario.database, names) == _subset(scenario.latest, names)
     verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
                         dsn, "--tables", tables, "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -178,8 +190,9 @@ def test_sigkill_during_the_load_and_during_the_replay_then_resume(
         scenario: Scenario, target: Target) -> None:
     dsn = target.new()
     point = f"gtid:{scenario.gtid_point}"
+    names = _engine_tables(target)
     command = [sys.executable, "-m", "replayer", "restore", "--config", scenario.config,
-               "--to", point, "--target", dsn, "--tables", _tables(scenario.database)]
+               "--to", point, "--target", dsn, "--tables", _tables(scenario.database, names)]
     killed_in: list[str] = []
     for wanted in ("load", "replay"):
         process = subprocess.Popen([*command, *(["--resume"] if killed_in else [])],
@@ -196,8 +209,8 @@ def test_sigkill_during_the_load_and_during_the_replay_then_resume(
     assert killed_in == ["load", "replay"], f"killed in {killed_in}: the phases went too fast"
     resumed = replayer(*command[3:], "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == \
-        scenario.points[point]
+    assert target.state(dsn, scenario.database, names) == \
+        _subset(scenario.points[point], names)
 
 
 def test_zero_dates_into_postgresql_are_refused_by_name(
@@ -291,7 +304,8 @@ def test_a_corrupt_snapshot_file_stops_the_load_by_name_then_resume_finishes(
         victim.write_bytes(original)
     resumed = replayer(*command, "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert postgres_state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.points[point]
+    assert postgres_state(dsn, scenario.database, WORKLOAD_TABLES) == \
+        _subset(scenario.points[point], WORKLOAD_TABLES)
 
 
 def test_a_restore_to_the_snapshots_own_point_then_forward(
@@ -309,4 +323,5 @@ def test_a_restore_to_the_snapshots_own_point_then_forward(
     forward = replayer("restore", "--config", scenario.config, "--to", point, "--target", dsn,
                        "--tables", tables, "--resume")
     assert forward.returncode == 0, forward.stderr
-    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == scenario.points[point]
+    assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == \
+        _subset(scenario.points[point], WORKLOAD_TABLES)

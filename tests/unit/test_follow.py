@@ -3,6 +3,8 @@ holds each transaction back until its time, and stopping waits for a transaction
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from cdc.changes import ChangeRecord, Operation, SourcePosition, TableSchema
 from replayer.applier import AppliedPosition, Applier
 from replayer.follow import Follower, FollowSettings
@@ -112,3 +114,17 @@ def test_a_stop_while_waiting_for_a_delayed_transaction_applies_nothing_more() -
     applier, follower = _follower(FollowSettings("sync", delay_s=3600), clock, stop_after=3)
     follower.run(ITEMS)
     assert applier.log == []
+
+
+def test_sync_commits_a_backlog_in_groups_at_least_every_tenth_of_a_second() -> None:
+    clock = _Clock(200)
+    applier, follower = _follower(FollowSettings("sync"), clock)
+
+    def arriving() -> Iterator[tuple[int, ChangeRecord]]:
+        for sequence in range(1, 5):
+            clock.now[0] += 0.06  # more keep coming: never idle
+            yield (sequence, _record(sequence, 0, True, 100))
+
+    follower.run(arriving())
+    assert [line for line in applier.log if line.startswith("commit")] == [
+        "commit 2@200.12", "commit 4@200.24"]
