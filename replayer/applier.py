@@ -71,15 +71,9 @@ class Applier(ABC):
         for offset, record in records:
             if record.operation is Operation.HEARTBEAT:
                 continue
-            if not self._included(record):
-                pass  # left out, but its transaction's end still counts
-            elif record.operation is Operation.DDL:
-                if self.ddl_commits:
-                    self.flush()
-                self._apply_ddl(offset, record)
-            else:
-                self._apply_row(offset, record)
-                self.rows += 1
+            # A table left out is not applied, but its transaction's end still counts.
+            if self._included(record):
+                self._apply_included(offset, record)
             self._open_records += 1
             if record.transaction_last:
                 self._open_records = 0
@@ -89,6 +83,15 @@ class Applier(ABC):
                 self._pending += 1
                 if self._pending >= self._per_commit:
                     self.flush()
+
+    def _apply_included(self, offset: int, record: ChangeRecord) -> None:
+        if record.operation is Operation.DDL:
+            if self.ddl_commits:
+                self.flush()
+            self._apply_ddl(offset, record)
+        else:
+            self._apply_row(offset, record)
+            self.rows += 1
 
     @property
     def at_transaction_boundary(self) -> bool:

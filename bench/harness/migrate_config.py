@@ -10,13 +10,11 @@ the commands read it from ``CDC_SOURCE__PASSWORD``, set for their process only. 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness.capture_config import PASSWORD_VARIABLE
+from bench.harness.restore_config import source_environment, toml_string, write_private
 from cdc.dsn import Dsn
 
 
@@ -46,51 +44,39 @@ class MigrateBenchConfig:
 
 def config_text(config: MigrateBenchConfig) -> str:
     dsn = f"mysql://{config.source.user}@{config.source.host}:{config.source.port}/"
-    include = ", ".join(_string(pattern) for pattern in config.include)
+    include = ", ".join(toml_string(pattern) for pattern in config.include)
     kafka = [
         "[kafka]",
-        f"bootstrap_servers = {_string(config.bootstrap_servers)}",
-        f"topic_prefix = {_string(config.topic_prefix)}",
+        f"bootstrap_servers = {toml_string(config.bootstrap_servers)}",
+        f"topic_prefix = {toml_string(config.topic_prefix)}",
     ]
     if config.kafka_commit_interval_ms is not None:
         kafka.append(f"commit_interval_ms = {config.kafka_commit_interval_ms}")
     return "\n".join([
         "# Written by bench.migrate_lag for one run; safe to delete.",
         "[source]",
-        f"dsn = {_string(dsn)}",
+        f"dsn = {toml_string(dsn)}",
         f"server_id = {config.server_id}",
-        f"name = {_string(config.name)}",
+        f"name = {toml_string(config.name)}",
         "",
         *kafka,
         "",
         "[capture]",
         f"include = [{include}]",
-        f"start = {_string(config.start)}",
+        f"start = {toml_string(config.start)}",
         f"heartbeat_interval_s = {config.heartbeat_interval_s}",
-        f"metrics_address = {_string(config.metrics_address)}",
+        f"metrics_address = {toml_string(config.metrics_address)}",
         "",
         "[snapshots]",
-        f"store = {_string(str(config.store))}",
+        f"store = {toml_string(str(config.store))}",
         "",
     ])
 
 
 def command_environment(config: MigrateBenchConfig,
                         environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a ``cdc``/``replayer`` process: the caller's, without the local
-    stack's ``CDC_*`` variables (the configuration file says everything), plus the source
-    password."""
-    base = os.environ if environ is None else environ
-    return {**{k: v for k, v in base.items() if not k.startswith("CDC_")},
-            PASSWORD_VARIABLE: config.source.password}
+    return source_environment(config.source, environ)
 
 
 def write_config(config: MigrateBenchConfig, path: Path) -> Path:
-    path.write_text(config_text(config))
-    path.chmod(0o600)
-    return path
-
-
-def _string(value: str) -> str:
-    # A JSON string without ASCII escaping is a valid TOML basic string.
-    return json.dumps(value, ensure_ascii=False)
+    return write_private(config_text(config), path)

@@ -43,27 +43,27 @@ class RestoreBenchConfig:
 
 def config_text(config: RestoreBenchConfig) -> str:
     dsn = f"mysql://{config.source.user}@{config.source.host}:{config.source.port}/"
-    include = ", ".join(_string(pattern) for pattern in config.include)
+    include = ", ".join(toml_string(pattern) for pattern in config.include)
     return "\n".join([
         "# Written by bench.restore_throughput for one run; safe to delete.",
         "[source]",
-        f"dsn = {_string(dsn)}",
+        f"dsn = {toml_string(dsn)}",
         f"server_id = {config.server_id}",
-        f"name = {_string(config.name)}",
+        f"name = {toml_string(config.name)}",
         "",
         "[kafka]",
-        f"bootstrap_servers = {_string(config.bootstrap_servers)}",
-        f"topic_prefix = {_string(config.topic_prefix)}",
+        f"bootstrap_servers = {toml_string(config.bootstrap_servers)}",
+        f"topic_prefix = {toml_string(config.topic_prefix)}",
         "commit_interval_ms = 100",
         "",
         "[capture]",
         f"include = [{include}]",
-        f"start = {_string(config.start)}",
+        f"start = {toml_string(config.start)}",
         "heartbeat_interval_s = 1",
         'metrics_address = ""',
         "",
         "[snapshots]",
-        f"store = {_string(str(config.store))}",
+        f"store = {toml_string(str(config.store))}",
         f'anchor_wait = "{config.anchor_wait_s}s"',
         f"workers = {config.workers}",
         "",
@@ -72,20 +72,30 @@ def config_text(config: RestoreBenchConfig) -> str:
 
 def command_environment(config: RestoreBenchConfig,
                         environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    return source_environment(config.source, environ)
+
+
+def source_environment(source: Dsn, environ: Mapping[str, str] | None = None
+                       ) -> dict[str, str]:
     """The environment of a ``cdc``/``replayer`` process: the caller's, without the local
     stack's ``CDC_*`` variables (the configuration file says everything), plus the source
     password."""
     base = os.environ if environ is None else environ
     return {**{k: v for k, v in base.items() if not k.startswith("CDC_")},
-            PASSWORD_VARIABLE: config.source.password}
+            PASSWORD_VARIABLE: source.password}
 
 
 def write_config(config: RestoreBenchConfig, path: Path) -> Path:
-    path.write_text(config_text(config))
+    return write_private(config_text(config), path)
+
+
+def write_private(text: str, path: Path) -> Path:
+    """A configuration file only its owner reads (it names the source's user)."""
+    path.write_text(text)
     path.chmod(0o600)
     return path
 
 
-def _string(value: str) -> str:
+def toml_string(value: str) -> str:
     # A JSON string without ASCII escaping is a valid TOML basic string.
     return json.dumps(value, ensure_ascii=False)
