@@ -5,6 +5,7 @@ them, and the position in ``cdc_replayer.applied_position``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from replayer.applier import (
     TableIncluded,
 )
 from replayer.follower_status import FOLLOWER_DDL
+from replayer.mysql_batch import Mismatched, Refused, StatementBatch
 
 POSITION_DATABASE = POSITION_SCHEMA
 _UNKNOWN_DATABASE = 1049
@@ -65,8 +67,8 @@ def connect_target(dsn: Dsn) -> Any:
     try:
         return MySQLdb.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                password=dsn.password or "", charset="utf8mb4",
-                               client_flag=CLIENT.FOUND_ROWS, autocommit=False,
-                               connect_timeout=10, local_infile=True)
+                               client_flag=CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS,
+                               autocommit=False, connect_timeout=10, local_infile=True)
     except MySQLdb.OperationalError as exc:
         raise ConfigError(f"cannot connect to the target {dsn.redacted()}: {exc.args[-1]}",
                           "check --target: host, port, user and password") from None
@@ -103,15 +105,26 @@ def require_empty_mysql(connection: Any) -> None:
             "restore into an empty server, or add --resume to continue a restore into it")
 
 
+_STORE_POSITION = (
+    f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid, "
+    "commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset = "
+    "VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us = VALUES(commit_time_us)")
+
+
+def _position_values(source: str, position: AppliedPosition) -> tuple[object, ...]:
+    return (source, position.changelog_offset, position.gtid, position.commit_time_us)
+
+
 def store_position(connection: Any, source: str, position: AppliedPosition) -> None:
     """Record ``position`` as applied and commit, with whatever the transaction holds."""
-    connection.cursor().execute(
-        f"INSERT INTO {POSITION_DATABASE}.applied_position (source, changelog_offset, gtid, "
-        "commit_time_us) VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE changelog_offset = "
-        "VALUES(changelog_offset), gtid = VALUES(gtid), commit_time_us = "
-        "VALUES(commit_time_us)",
-        (source, position.changelog_offset, position.gtid, position.commit_time_us))
+    connection.cursor().execute(_STORE_POSITION, _position_values(source, position))
     connection.commit()
+
+
+def bind(connection: Any, statement: str, values: Sequence[object]) -> bytes:
+    """The statement with its values as literals, as the driver's own execute binds them."""
+    return statement.encode(connection.encoding) % tuple(map(connection.literal, values))
+
 class MysqlApplier(Applier):
     ddl_commits = True  # MySQL commits before and after every DDL statement by itself
 
@@ -121,11 +134,41 @@ class MysqlApplier(Applier):
         super().__init__(connection, source, schemas,
                          transactions_per_commit=transactions_per_commit, progress=progress,
                          include=include)
+        self._batch: StatementBatch[tuple[int, ChangeRecord]] = StatementBatch()
+
+    def _run(self, offset: int, record: ChangeRecord, statement: str,
+             values: Sequence[object]) -> None:
+        self._batch.add(bind(self._connection, statement, values), (offset, record))
+        if self._batch.full:
+            self._send()
+
+    def _send(self) -> None:
+        """Run the statements waiting; a refused or mismatched one stops applying."""
+        problem = self._batch.send(self._connection, self._refused_change)
+        if isinstance(problem, Refused):
+            offset, record = problem.tag
+            raise self.diverged(offset, record,
+                                f"the target refused it: {self._reason(problem.error)}")
+        if isinstance(problem, Mismatched):
+            offset, record = problem.tag
+            raise self.diverged(offset, record, f"it touched {problem.rows} rows of the "
+                                "target, not 1")
+
+    def _refused_change(self, error: Exception) -> bool:
+        return isinstance(error, self.refused) and not self.connection_lost(error)
 
     def _commit(self, position: AppliedPosition) -> None:
-        store_position(self._connection, self._source, position)
+        self._batch.add(bind(self._connection, _STORE_POSITION,
+                             _position_values(self._source, position)), None)
+        self._send()
+        self._connection.commit()
+
+    def _rollback(self) -> None:
+        self._batch.clear()
+        super()._rollback()
 
     def _apply_ddl(self, offset: int, record: ChangeRecord) -> None:
+        self._send()
         try:
             self._ddl(record)
         except MySQLdb.Error as exc:

@@ -5,10 +5,16 @@ column's PostgreSQL type (the text forms of ``postgres_types.text_value``, exact
 type). DDL is followed by table version, not by translating its text (``postgres_ddl``): a
 table is brought to the version of the first row that carries a new one, or at the DDL
 itself when that version is already known, in the same transaction as the rows.
+
+Row-change statements are sent many to a round trip (see ``_send``). PostgreSQL answers a
+multi-statement query with one outcome, so each update and delete checks its own row count
+in the server, and when a batch fails the target transaction is rolled back and applied again
+one statement at a time: the statement at fault is then named by its own offset, as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +35,13 @@ from replayer.target_postgres import (
 )
 
 Shape = tuple[TableSchema, list[str]]
+
+BATCH_STATEMENTS = 500
+BATCH_BYTES = 1 << 20
+# An update or delete that touched other than one row fails the batch: 1/0 is the cheapest
+# error a statement can raise by itself, with no function to install in the target.
+_ONE_ROW_CHECK = (b"WITH changed AS (%s RETURNING 1) "
+                  b"SELECT 1 / (count(*) = 1)::int FROM changed")
 
 
 @dataclass(frozen=True)
@@ -68,14 +81,75 @@ class PostgresApplier(Applier):
                          include=include)
         self._shapes: dict[tuple[str, str], Shape] = read_shapes(connection)
         self._prepared: dict[tuple[str, str, int], _Statements] = {}
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
+        self._batching = True
+        self._uncommitted: list[tuple[int, ChangeRecord]] = []
+        """What the open target transaction holds, to apply again if a batch fails."""
+
+    def _apply_included(self, offset: int, record: ChangeRecord) -> None:
+        super()._apply_included(offset, record)
+        self._uncommitted.append((offset, record))
 
     def _commit(self, position: AppliedPosition) -> None:
+        self._send()
         store_position_postgres(self._connection, self._source, position)
+        self._uncommitted.clear()
 
     def _rollback(self) -> None:
+        self._batch.clear()
+        self._batch_bytes = 0
+        self._uncommitted.clear()
         self._connection.rollback()
         self._shapes = read_shapes(self._connection)
         self._connection.rollback()
+
+    # --- batches ------------------------------------------------------------------------------
+
+    def _run(self, offset: int, record: ChangeRecord, statement: str,
+             values: Sequence[object]) -> None:
+        if not self._batching:
+            super()._run(offset, record, statement, values)
+            return
+        # Sent before this one joins: a batch never holds a record not yet in _uncommitted.
+        if len(self._batch) >= BATCH_STATEMENTS or self._batch_bytes >= BATCH_BYTES:
+            self._send()
+        text = self._cursor.mogrify(statement, values)
+        if record.operation is not Operation.INSERT:  # an insert adds one row or fails
+            text = _ONE_ROW_CHECK % text
+        self._batch.append(text)
+        self._batch_bytes += len(text) + 2
+
+    def _send(self) -> None:
+        """Run the statements waiting, in one round trip."""
+        if not self._batch:
+            return
+        text = b";\n".join(self._batch)
+        self._batch.clear()
+        self._batch_bytes = 0
+        try:
+            self._cursor.execute(text)
+        except psycopg2.Error as exc:
+            if self.connection_lost(exc):
+                raise
+            self._apply_again_unbatched()
+
+    def _apply_again_unbatched(self) -> None:
+        """A batch failed: the target transaction is rolled back and applied again one
+        statement at a time, which names the row change at fault (or, if the failure does
+        not recur, leaves the transaction whole)."""
+        records = list(self._uncommitted)
+        self._rollback()
+        self._batching = False
+        try:
+            for offset, record in records:
+                if record.operation is Operation.DDL:
+                    self._apply_ddl(offset, record)
+                else:
+                    self._apply_row(offset, record)
+        finally:
+            self._batching = True
+        self._uncommitted = records
 
     # --- rows ---------------------------------------------------------------------------------
 
@@ -116,6 +190,8 @@ class PostgresApplier(Applier):
         current = self._shapes.get((schema.database, schema.table))
         if current is not None and current[0].same_shape(schema):
             return
+        self._send()  # the rows of the old shape go first
+        current = self._shapes.get((schema.database, schema.table))  # as read again, if so
         old, pending = current if current is not None else (None, [])
         try:
             for statement in shape_changes(old, schema, pending):
@@ -131,6 +207,7 @@ class PostgresApplier(Applier):
         self._shapes[schema.database, schema.table] = (schema, [])
 
     def _apply_ddl(self, offset: int, record: ChangeRecord) -> None:
+        self._send()
         statement = record.statement or ""
         kind = statement_kind(statement)
         try:

@@ -31,6 +31,14 @@ _POLL_S = 0.5
 class CutoverTimeoutError(CdcError):
     """The target did not catch up with the source in time."""
 
+    exit_status = 2  # cannot tell
+
+
+class SourceMovedError(CdcError):
+    """The source committed while cutover compared: its verdict proves nothing."""
+
+    exit_status = 2  # cannot tell
+
 
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path),
@@ -63,8 +71,13 @@ def cutover(*, config_path: Path, target_dsn: str, freeze_dsn: str | None, timeo
     selection = TableFilter.from_patterns([p.strip() for p in tables.split(",") if p.strip()])
     verdicts = verify_live(config.source.dsn, target, selection)
     identical = all(v.identical for v in verdicts)
+    # A frozen source still takes writes from sessions whose privileges override read_only:
+    # a comparison made while it moved says nothing, whichever way it came out.
+    after = _source_position(config)
     if as_json:
         click.echo(json.dumps({"identical": identical, "source_gtid_position": str(final),
+                               "source_gtid_position_after": str(after),
+                               "source_still": after == final,
                                "target_gtid": applied.gtid,
                                "target_changelog_offset": applied.changelog_offset,
                                "tables": [verdict_json(v) for v in verdicts]}, default=str))
@@ -74,6 +87,12 @@ def cutover(*, config_path: Path, target_dsn: str, freeze_dsn: str | None, timeo
         click.echo(f"final GTID position {final}; the target applied {applied.gtid} "
                    f"(changelog offset {applied.changelog_offset}): "
                    + ("identical" if identical else "DIFFERENT"))
+    if after != final:
+        raise SourceMovedError(
+            f"the source committed while cutover compared (its GTID position went from "
+            f"{final} to {after}), so the verdict above proves nothing",
+            "stop every writer: read_only does not hold sessions with the READ ONLY ADMIN "
+            "privilege (SUPER on older servers); then run cutover again")
     if not identical:
         raise click.exceptions.Exit(1)
 
@@ -101,8 +120,8 @@ def _source_position(config: CaptureConfig) -> GtidPosition:
 
 def _wait_for_target(config: CaptureConfig, target: Dsn, final: GtidPosition,
                      deadline: float) -> AppliedPosition:
-    """Until the changelog holds ``final`` and the target has applied the changelog's every
-    transaction up to there."""
+    """Until the changelog holds ``final`` and the target has applied every transaction of
+    the changelog up to there."""
     changelog = Changelog(config)
     while True:
         tail = changelog.tail()
@@ -112,8 +131,10 @@ def _wait_for_target(config: CaptureConfig, target: Dsn, final: GtidPosition,
         applied = _applied(config, target)
         if captured and applied is not None:
             summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
+            # Up to ``final`` only: a source that keeps committing must not keep cutover
+            # waiting (it is told afterwards that its verdict proves nothing).
             pending = [tx for tx in summary.transactions
-                       if tx.offset_last > applied.changelog_offset]
+                       if tx.offset_last > applied.changelog_offset and final.contains(tx.gtid)]
             if not pending:
                 return applied
         if time.monotonic() > deadline:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cdc.avro.codec import decode_record
-from cdc.changes import ChangeRecord
+from cdc.changes import ChangeRecord, Operation
 from cdc.dsn import parse_dsn
 from cdc.kafka.reader import read_committed
 from replayer.applier import TargetDivergedError, read_position
@@ -99,3 +99,73 @@ def test_the_changelog_applied_in_two_sittings_equals_the_source(
         again.apply(records)
     assert "restore it again from a snapshot" in raised.value.hint
     second.close()
+
+
+def test_a_row_the_target_lacks_is_named_by_its_own_offset_within_a_commit(
+        stack_env: StackEnv, captured: tuple[str, list[tuple[int, ChangeRecord]], object]
+) -> None:
+    """Many source transactions go to the target in one commit, their statements many to a
+    round trip: an update in the middle that finds no row still stops applying at its own
+    offset, and nothing of that commit stays."""
+    database, records, registry = captured
+    source_name = f"test-{secrets.token_hex(4)}"
+    target_dsn = parse_dsn(stack_env["CDC_TARGET_MARIADB_DSN"])
+    connection = connect_target(target_dsn)
+    prepare_session(connection)
+    applier = MysqlApplier(connection, source_name, registry.lookup,  # type: ignore[attr-defined]
+                           transactions_per_commit=40)
+    half = len(records) // 2
+    while not records[half - 1][1].transaction_last:
+        half += 1
+    applier.apply(records[:half])
+    applier.flush()
+    rest = records[half:]
+    offset, update, inserted = _update_after_an_insert_in_its_commit(rest, per_commit=40)
+    assert update.before is not None
+    assert inserted.after is not None
+    with mysql_connect(stack_env["CDC_TARGET_MARIADB_DSN"]) as target, target.cursor() as cur:
+        cur.execute("SET foreign_key_checks = 0")  # its ledger entries stay: only it goes
+        cur.execute(f"DELETE FROM `{database}`.accounts WHERE id = %s", (update.before["id"],))
+        target.commit()
+    with pytest.raises(TargetDivergedError) as raised:
+        applier.apply(rest)
+    assert f"changelog offset {offset} (the update of a row of {database}.accounts" \
+        in raised.value.message
+    assert "touched 0 rows of the target, not 1" in raised.value.message
+    connection.close()
+    with mysql_connect(stack_env["CDC_TARGET_MARIADB_DSN"]) as target, target.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM `{database}`.payments WHERE id = %s",
+                    (inserted.after["id"],))
+        assert cur.fetchone() == (0,)  # the commit it was in was rolled back whole
+    checked = connect_target(target_dsn)
+    position = read_position(checked, source_name)
+    checked.close()
+    assert position is not None
+    assert position.changelog_offset == records[half - 1][0]
+
+
+def _update_after_an_insert_in_its_commit(
+        records: list[tuple[int, ChangeRecord]], per_commit: int
+) -> tuple[int, ChangeRecord, ChangeRecord]:
+    """The first update of an account, with an insert of a payment before it in the same
+    target commit (of ``per_commit`` source transactions), not its commit's first statement."""
+    ended = 0
+    inserted: ChangeRecord | None = None
+    touched: set[object] = set()
+    for offset, record in records:
+        if record.operation is Operation.INSERT and record.table == "payments":
+            inserted = record
+        elif record.operation is Operation.INSERT and record.table == "accounts" \
+                and record.after is not None:
+            touched.add(record.after["id"])  # made in these records: deleting it misses
+        elif record.operation is Operation.UPDATE and record.table == "accounts" \
+                and record.before is not None:
+            account = record.before["id"]
+            if inserted is not None and ended > 20 and account not in touched:
+                return offset, record, inserted
+            touched.add(account)
+        if record.transaction_last and record.operation is not Operation.HEARTBEAT:
+            ended += 1
+            if ended % per_commit == 0:
+                inserted = None
+    raise AssertionError("no update follows an insert within one commit")

@@ -1,9 +1,11 @@
 """replayer migrate: a target kept in step with a running workload, in sync and async mode,
-through a SIGKILL of the replayer; and a delayed copy that stays its delay behind."""
+through a SIGKILL of the replayer and restarts of the target and of Kafka, then cut over; a
+delayed copy that stays its delay behind; a new snapshot when asked."""
 
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -121,33 +123,192 @@ def _tables(target: Target, database: str) -> tuple[str, tuple[str, ...]]:
     return ",".join(f"{database}.{t}" for t in tables), tables
 
 
+@dataclass(frozen=True)
+class MigrationTarget:
+    dsn: str
+    restart: Callable[[], None]
+    """Stop the target server and start it again, its data kept."""
+    target: Target
+
+
+def _migration_target(engine: str, servers: ExitStack,
+                      postgres_databases: Callable[[], str]) -> MigrationTarget:
+    if engine == "postgresql":
+        return MigrationTarget(postgres_databases(), partial(_restart_stack, "postgres.sh"),
+                               Target("postgresql", postgres_databases, postgres_state))
+    server = servers.enter_context(throwaway_mariadb("migrate-target", 3301))
+    return MigrationTarget(server.admin_dsn, server.restart,
+                           Target("mariadb", lambda: server.admin_dsn, mysql_state))
+
+
+def _restart_stack(script: str) -> None:
+    for action in ("down", "up"):
+        subprocess.run(["bash", str(REPO_ROOT / "stack" / script), action], check=True,
+                       capture_output=True, timeout=300)
+
+
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+WORKLOAD_SECONDS = 65
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_a_target_follows_a_running_workload_through_a_sigkill(
-        stack_env: StackEnv, source: Source, target: Target, mode: str) -> None:
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+def test_a_migration_through_a_sigkill_and_restarts_cuts_over_identical(
+        stack_env: StackEnv, source: Source, postgres_databases: Callable[[], str],
+        engine: str, mode: str) -> None:
+    """The whole story: a minute of payments while migrating; meanwhile the replayer is
+    killed at a random moment and started again, the target server is restarted and Kafka
+    is restarted; then cutover freezes the source, proves the copy identical, and a row
+    removed in the target behind its back is caught."""
+    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    kill_after = random.uniform(5, 15)
+    print(f"SIGKILL of the replayer {kill_after:.1f} s into the workload")
+    with ExitStack() as servers:
+        chosen = _migration_target(engine, servers, postgres_databases)
+        dsn = chosen.dsn
+        patterns, _ = _tables(chosen.target, source.database)
+        migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
+        running = workload(stack_env, source.database, "--rate", "30", "--duration",
+                           str(WORKLOAD_SECONDS), "--seed", "2")
+        began = time.monotonic()
+        try:
+            _sleep_until(began + kill_after)
+            kill(migrate)  # SIGKILL, wherever it is: loading, applying or committing
+            migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
+            _sleep_until(began + 22)
+            chosen.restart()
+            assert migrate.poll() is None, source.log.read_text()[-3000:]
+            _sleep_until(began + 35)
+            _restart_stack("kafka.sh")
+            assert migrate.poll() is None, source.log.read_text()[-3000:]
+            finish(running)
+            assert time.monotonic() - began >= 60
+            _cutover_proves_the_copy(stack_env, source, chosen, mode)
+            _cutover_catches_a_change_behind_its_back(source, chosen)
+        finally:
+            _read_only(admin, on=False)
+            kill(running)
+            kill(migrate, signal.SIGTERM)
+    assert migrate.returncode == 0, source.log.read_text()[-3000:]
+    log = source.log.read_text()
+    assert "reconnecting" in log, log[-3000:]
+    assert "stopping at the next transaction boundary" in log
+
+
+def _cutover_proves_the_copy(stack_env: StackEnv, source: Source, chosen: MigrationTarget,
+                             mode: str) -> None:
+    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    patterns, tables = _tables(chosen.target, source.database)
+    done = replayer("cutover", "--config", str(source.config), "--target", chosen.dsn,
+                    "--freeze-source", admin, "--tables", patterns, "--timeout", "5m", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdict = json.loads(done.stdout)
+    assert verdict["identical"] is True
+    assert verdict["source_gtid_position"] == current_gtid_position(stack_env)
+    with mysql_connect(admin) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT @@global.read_only")
+        assert cursor.fetchone() == (1,)
+    # The test's own comparison, by reading every row on both sides.
+    source_state = mysql_state(admin, source.database, tables)
+    assert chosen.target.state(chosen.dsn, source.database, tables) == source_state
+    assert sum(len(rows) for rows in source_state.values()) > 1000
+    final = status(source, chosen.dsn)
+    assert final is not None
+    assert (final["mode"], final["lag_transactions"]) == (mode, 0)
+
+
+def _cutover_catches_a_change_behind_its_back(source: Source, chosen: MigrationTarget) -> None:
+    """A row removed in the target: cutover says DIFFERENT, naming the key, exit status 1."""
+    patterns, _ = _tables(chosen.target, source.database)
+    _delete_one_ledger_entry(chosen.target, chosen.dsn, source.database)
+    different = replayer("cutover", "--config", str(source.config), "--target", chosen.dsn,
+                         "--tables", patterns, "--timeout", "1m")
+    assert different.returncode == 1, different.stdout + different.stderr
+    assert "DIFFERENT" in different.stdout
+    assert "missing in the target" in different.stdout
+
+
+def test_cutover_will_not_vouch_for_a_source_that_kept_committing(
+        stack_env: StackEnv, source: Source, postgres_databases: Callable[[], str]) -> None:
+    """read_only does not hold a session with READ ONLY ADMIN, as the workload's user has: the
+    source moves on after the freeze, and cutover says its verdict proves nothing."""
+    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    dsn = postgres_databases()
+    patterns = ",".join(f"{source.database}.{t}" for t in WORKLOAD_TABLES)
+    migrate = start_migrate(source, dsn, "--mode", "sync", "--tables", patterns)
+    running = workload(stack_env, source.database, "--rate", "50", "--duration", "60",
+                       "--seed", "7")
+    try:
+        time.sleep(8)  # the snapshot loaded, the workload under way
+        assert running.poll() is None
+        done = replayer("cutover", "--config", str(source.config), "--target", dsn,
+                        "--freeze-source", admin, "--tables", patterns, "--timeout", "2m")
+        assert running.poll() is None  # read_only did not stop it
+    finally:
+        _read_only(admin, on=False)
+        kill(running)
+        kill(migrate, signal.SIGTERM)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the source committed while cutover compared" in done.stderr
+    assert "READ ONLY ADMIN" in done.stderr
+
+
+def test_cutover_with_no_migration_running_times_out_saying_so(
+        source: Source, postgres_databases: Callable[[], str]) -> None:
+    done = replayer("cutover", "--config", str(source.config), "--target",
+                    postgres_databases(), "--timeout", "2s")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the target did not catch up with the source's position" in done.stderr
+    assert "replayer status" in done.stderr
+
+
+SCHEMA_CHANGES = (
+    "CREATE TABLE notes (id int PRIMARY KEY, body varchar(40) NOT NULL)",
+    "INSERT INTO notes VALUES (1, 'a'), (2, 'b')",
+    "ALTER TABLE notes ADD COLUMN stars tinyint NOT NULL DEFAULT 3",
+    "INSERT INTO notes VALUES (3, 'c', 5)",
+    "UPDATE notes SET stars = 4 WHERE id = 1",
+    "ALTER TABLE notes DROP COLUMN body",
+    "INSERT INTO notes VALUES (4, 1)",
+    "DELETE FROM notes WHERE id = 2",
+)
+
+
+def test_schema_changes_during_a_migration_are_followed(
+        stack_env: StackEnv, source: Source, target: Target) -> None:
+    """A table created, a column added and one dropped while payments keep coming."""
     dsn = target.new()
     patterns, tables = _tables(target, source.database)
-    migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
-    running = workload(stack_env, source.database, "--rate", "50", "--duration", "12",
-                       "--seed", "2")
+    patterns += f",{source.database}.notes"
+    migrate = start_migrate(source, dsn, "--mode", "sync", "--tables", patterns)
+    running = workload(stack_env, source.database, "--rate", "30", "--duration", "12",
+                       "--seed", "8")
+    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
     try:
-        time.sleep(5)
-        kill(migrate)  # SIGKILL in the middle of the stream
-        migrate = start_migrate(source, dsn, "--mode", mode, "--tables", patterns)
+        time.sleep(3)
+        with mysql_connect(admin, source.database) as connection, \
+                connection.cursor() as cursor:
+            for statement in SCHEMA_CHANGES:
+                cursor.execute(statement)
+                connection.commit()
+                time.sleep(0.5)  # each change its own moment in the stream
         finish(running)
         wait_caught_up(source, dsn, migrate)
-        final = status(source, dsn)
-        assert final is not None
-        assert final["lag_seconds"] < 120
-        assert final["mode"] == mode
     finally:
         kill(migrate, signal.SIGTERM)
-    assert migrate.returncode == 0, source.log.read_text()[-3000:]
-    assert "stopping at the next transaction boundary" in source.log.read_text()
-    source_state = mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, tables)
-    assert target.state(dsn, source.database, tables) == source_state
-    verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
-                        dsn, "--tables", patterns, "--json")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    followed = (*tables, "notes")
+    expected = mysql_state(admin, source.database, followed)
+    assert expected["notes"] == {(1,): {"id": 1, "stars": 4}, (3,): {"id": 3, "stars": 5},
+                                 (4,): {"id": 4, "stars": 1}}
+    assert target.state(dsn, source.database, followed) == expected
+
+
+def _read_only(dsn: str, on: bool) -> None:
+    with mysql_connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(f"SET GLOBAL read_only = {'ON' if on else 'OFF'}")
 
 
 def test_a_delayed_copy_stays_its_delay_behind(
@@ -190,84 +351,6 @@ def test_a_wrong_target_is_said_once_not_retried(source: Source) -> None:
     assert result.returncode == 2
     assert "cannot connect to the target" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def _restart_stack(script: str) -> None:
-    for action in ("down", "up"):
-        subprocess.run(["bash", str(REPO_ROOT / "stack" / script), action], check=True,
-                       capture_output=True, timeout=300)
-
-
-@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
-def test_migration_survives_restarts_of_the_target_and_of_kafka(
-        stack_env: StackEnv, source: Source, postgres_databases: Any, engine: str) -> None:
-    with ExitStack() as servers:
-        restart_target: Callable[[], None]
-        if engine == "postgresql":
-            dsn = postgres_databases()
-            restart_target = partial(_restart_stack, "postgres.sh")
-            target = Target("postgresql", postgres_databases, postgres_state)
-        else:
-            server = servers.enter_context(throwaway_mariadb("migrate-target", 3301))
-            dsn, restart_target = server.admin_dsn, server.restart
-            target = Target("mariadb", lambda: server.admin_dsn, mysql_state)
-        patterns, tables = _tables(target, source.database)
-        migrate = start_migrate(source, dsn, "--mode", "sync", "--tables", patterns)
-        running = workload(stack_env, source.database, "--rate", "30", "--duration", "25",
-                           "--seed", "4")
-        try:
-            time.sleep(4)
-            restart_target()
-            time.sleep(3)
-            _restart_stack("kafka.sh")
-            finish(running)
-            wait_caught_up(source, dsn, migrate, timeout=300)
-            assert migrate.poll() is None
-        finally:
-            kill(migrate, signal.SIGTERM)
-        log = source.log.read_text()
-        assert "reconnecting" in log, log[-3000:]
-        source_state = mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], source.database, tables)
-        assert target.state(dsn, source.database, tables) == source_state
-
-
-def _read_only(dsn: str, on: bool) -> None:
-    with mysql_connect(dsn) as connection, connection.cursor() as cursor:
-        cursor.execute(f"SET GLOBAL read_only = {'ON' if on else 'OFF'}")
-
-
-def test_cutover_freezes_the_source_waits_and_proves_the_copy(
-        stack_env: StackEnv, source: Source, target: Target) -> None:
-    dsn = target.new()
-    admin = stack_env["CDC_SOURCE_ADMIN_DSN"]
-    patterns, tables = _tables(target, source.database)
-    migrate = start_migrate(source, dsn, "--mode", "async", "--tables", patterns)
-    running = workload(stack_env, source.database, "--rate", "40", "--duration", "6",
-                       "--seed", "5")
-    try:
-        finish(running)
-        done = replayer("cutover", "--config", str(source.config), "--target", dsn,
-                        "--freeze-source", admin, "--tables", patterns, "--timeout", "3m",
-                        "--json")
-        assert done.returncode == 0, done.stdout + done.stderr
-        verdict = json.loads(done.stdout)
-        assert verdict["identical"] is True
-        assert verdict["source_gtid_position"] == current_gtid_position(stack_env)
-        with mysql_connect(admin) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT @@global.read_only")
-            assert cursor.fetchone() == (1,)
-        # A change behind the migration's back: cutover says so, naming the key.
-        _delete_one_ledger_entry(target, dsn, source.database)
-        different = replayer("cutover", "--config", str(source.config), "--target", dsn,
-                             "--tables", patterns, "--timeout", "1m")
-        assert different.returncode == 1, different.stdout + different.stderr
-        assert "DIFFERENT" in different.stdout
-        assert "missing in the target" in different.stdout
-    finally:
-        _read_only(admin, on=False)
-        kill(migrate, signal.SIGTERM)
-    assert target.state(dsn, source.database, tables) != mysql_state(
-        admin, source.database, tables)
 
 
 def _delete_one_ledger_entry(target: Target, dsn: str, database: str) -> None:
