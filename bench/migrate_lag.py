@@ -11,7 +11,8 @@
    following the payments tables only: ``type_torture`` holds zero dates PostgreSQL cannot)
    and follows the changelog; a first probe reaching the target says it has caught up;
 3. for each ``--rate`` (1,000 tx/s and 0 = as fast as the workload can, by default), the
-   workload runs in a process of its own for ``--settle`` + ``--seconds``; from ``--settle``
+   workload runs in a process of its own (over ``--connections`` sessions, one worker
+   process each, sharing the rate) for ``--settle`` + ``--seconds``; from ``--settle``
    seconds after its first transaction until it ends, this process UPDATEs the probe row
    every ``--probe-interval-ms`` on the source (autocommit, the value a growing microsecond
    clock) while a thread polls the target every ``--poll-ms`` and notes when each value
@@ -88,6 +89,11 @@ from cdc.position import GtidPosition, parse_gtid
 
 ROWS_PER_TRANSACTION = 4.65  # of a payments workload transaction (BENCHMARKS.md)
 WARMUP_TRANSACTIONS = 500  # before the snapshot, so that it holds accounts and payments
+# The workload alone (15 s runs, no capture) on the 2-CPU stack machine: about 545 tx/s over
+# 1 connection, 780 over 2, 840-940 over 4 and 815-900 over 8 (the same within the noise),
+# 780-820 over 16. From 4 on both CPUs are busy, the server taking about half, so more
+# connections only add switching. 1,000 tx/s is out of this machine's reach either way.
+DEFAULT_CONNECTIONS = 8
 POSTGRES_TABLES = tuple(name for name, _ in PAYMENT_TABLES)  # not type_torture: zero dates
 TARGETS = ("mariadb", "postgresql")
 _CATCH_UP_TIMEOUT_S = 1800.0
@@ -108,6 +114,7 @@ class Plan:
     probe_interval_s: float
     poll_s: float
     seed: int
+    connections: int
     drain_timeout_s: float
     kafka_commit_interval_ms: int | None
     keep: bool
@@ -193,6 +200,12 @@ def say(message: str) -> None:
 @click.option("--poll-ms", type=click.IntRange(min=1), default=5, show_default=True,
               help="The target's probe row is read this often.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the workload.")
+@click.option("--connections", type=click.IntRange(min=1), default=DEFAULT_CONNECTIONS,
+              show_default=True,
+              help="Connections the workload writes over in the rate runs (each its own "
+                   "process, on rows of its own, at rate / N): 1,000 tx/s is asked of all of "
+                   "them together, and 'max' is what they drive together. The async "
+                   "backlog is written over one.")
 @click.option("--drain-timeout", "drain_timeout_s", type=click.FloatRange(min=1),
               default=600.0, show_default=True,
               help="Longest wait, after a workload run, for the target to catch up.")
@@ -204,7 +217,7 @@ def say(message: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def main(*, targets: tuple[str, ...], rates: tuple[float, ...], seconds: float,
          idle_seconds: float, settle_s: float, backlog: int, probe_interval_ms: int,
-         poll_ms: int, seed: int, drain_timeout_s: float,
+         poll_ms: int, seed: int, connections: int, drain_timeout_s: float,
          kafka_commit_interval_ms: int | None, keep: bool, as_json: bool) -> None:
     """Sync-mode lag (p50/p99, by probes) at 1,000 tx/s and at the workload's highest rate,
     and async-mode throughput in row changes/s, of replayer migrate into MariaDB and
@@ -217,7 +230,7 @@ def main(*, targets: tuple[str, ...], rates: tuple[float, ...], seconds: float,
                   settings.stack_dir)
     chosen = tuple(kind for kind in TARGETS if kind in targets) or TARGETS
     plan = Plan(chosen, rates or (1000.0, 0.0), seconds, idle_seconds, settle_s, backlog,
-                probe_interval_ms / 1000, poll_ms / 1000, seed, drain_timeout_s,
+                probe_interval_ms / 1000, poll_ms / 1000, seed, connections, drain_timeout_s,
                 kafka_commit_interval_ms, keep)
     result = benchmark(plan, stack, shlex.join(["python", "-m", "bench.migrate_lag",
                                                 *sys.argv[1:]]))
@@ -352,10 +365,12 @@ def _migrate_command(run: Run, target_text: str, mode: str) -> list[str]:
 def _sync_lag(plan: Plan, stack: Stack, run: Run, probes: ProbeSession,
               migrate: MigrateProcess, *, rate: float, index: int) -> SyncLag:
     label = f"{rate:,.0f} tx/s" if rate else "as fast as it can"
-    say(f"{run.kind}: sync mode, workload at {label} for {plan.settle_s + plan.seconds:g} s")
+    say(f"{run.kind}: sync mode, workload at {label} over {plan.connections} connection(s) "
+        f"for {plan.settle_s + plan.seconds:g} s")
     marks = run.folder / f"marks-{index}.jsonl"
     command = workload_command(run.database, rate=rate, seed=plan.seed + index,
-                               duration_s=plan.settle_s + plan.seconds, marks_file=marks)
+                               duration_s=plan.settle_s + plan.seconds, marks_file=marks,
+                               connections=plan.connections)
     with WorkloadProcess(command, stack.admin_text, run.folder / "workload.log",
                          os.environ) as workload:
         workload.wait_for_mark(marks, "start")
@@ -500,8 +515,10 @@ def _notes(plan: Plan, results: list[tuple[TargetResult, Run]]) -> list[str]:
         "'last s' is the lag of the last probe of the window (near 'max s' when the lag "
         "grows through the run); 'drain s' is from the workload's end until a probe sent "
         "then reached the target",
-        "the workload writes over one connection: 'max' is the rate one connection drives on "
-        "this machine while everything else runs on it",
+        f"the workload writes over {plan.connections} connection(s) in the rate runs, one "
+        "process each on rows of its own, the rate shared among them: 'max' is the rate they "
+        "drive together on this machine while everything else runs on it; the async "
+        "backlog is written over one connection",
     ]
     for result, run in results:
         if run.watch_errors_after_catch_up:

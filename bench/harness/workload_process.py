@@ -33,6 +33,7 @@ class WorkloadRun:
     row_changes: int
     row_changes_by_table: Mapping[str, int] = field(default_factory=dict)
     last_gtid: str | None = None
+    connections: int = 1
 
     @property
     def achieved_rate(self) -> float:
@@ -56,16 +57,21 @@ class WorkloadRun:
                 "row_changes": self.row_changes,
                 "row_changes_per_s": round(self.row_changes_per_s, 1),
                 "row_changes_by_table": dict(self.row_changes_by_table),
-                "last_gtid": self.last_gtid}
+                "last_gtid": self.last_gtid, "connections": self.connections}
 
 
 def workload_command(database: str, *, rate: float, seed: int, duration_s: float | None = None,
                      transactions: int | None = None, marks_file: Path | None = None,
-                     python: str = sys.executable) -> list[str]:
+                     connections: int = 1, python: str = sys.executable) -> list[str]:
+    """The command line of a workload run; ``rate`` is the total over ``connections``."""
     if (duration_s is None) == (transactions is None):
         raise ValueError("give a duration or a number of transactions, one of them")
+    if connections < 1:
+        raise ValueError(f"the workload needs at least one connection, not {connections}")
     command = [python, "-m", "bench.workload", "--database", database, "--rate", f"{rate:g}",
                "--seed", str(seed), "--json"]
+    if connections > 1:
+        command += ["--connections", str(connections)]
     if duration_s is not None:
         command += ["--duration", f"{duration_s:g}"]
     else:
@@ -90,7 +96,8 @@ def parse_summary(stdout: str) -> WorkloadRun:
             return WorkloadRun(float(run["target_rate"]), int(run["transactions"]),
                                float(run["elapsed_seconds"]),
                                int(dict(run["row_changes"])["total"]), by_table,
-                               None if last is None else str(last))
+                               None if last is None else str(last),
+                               int(run.get("connections", 1)))
     raise WorkloadProcessError(f"the workload printed no JSON summary: {stdout.strip()[-300:]!r}",
                                "run python -m bench.workload by hand with the same options")
 

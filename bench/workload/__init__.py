@@ -5,6 +5,8 @@ What tests and tools call:
 - ``connect(dsn)``: a session as the workload uses it (autocommit off, time zone +00:00).
 - ``setup_database(connection, database, reset=False)``: create what is missing.
 - ``run_workload(connection, RunOptions(...))``: run transactions, get a ``RunSummary``.
+- ``run_parallel(connection, dsn, RunOptions(...), connections)``: the same over several
+  connections, one worker process each.
 - ``write_mark(connection, path, label, transactions)`` / ``read_marks(path)``.
 - ``TORTURE_ROWS`` / ``TORTURE_COLUMNS`` / ``ZERO_DATE``: the type-torture table as pure data,
   and ``read_torture_rows(connection, database)`` to read it back in the same form.
@@ -13,6 +15,7 @@ What tests and tools call:
 from bench.workload.connection import connect, read_gtid_position
 from bench.workload.mark_writer import read_marks, write_mark
 from bench.workload.marks import Mark
+from bench.workload.parallel import run_parallel
 from bench.workload.provision import WORKLOAD_TABLES, SetupReport, setup_database
 from bench.workload.runner import RunOptions, run_workload
 from bench.workload.summary import RunSummary, TableChanges
@@ -47,6 +50,7 @@ __all__ = [
     "read_gtid_position",
     "read_marks",
     "read_torture_rows",
+    "run_parallel",
     "run_workload",
     "setup_database",
     "write_mark",

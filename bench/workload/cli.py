@@ -16,6 +16,7 @@ import click
 import pymysql
 
 from bench.workload.connection import connect, translate_error
+from bench.workload.parallel import run_parallel
 from bench.workload.provision import check_database_name, setup_database
 from bench.workload.report import format_json, format_run, format_setup
 from bench.workload.runner import RunOptions, run_workload
@@ -55,11 +56,17 @@ DEFAULT_DATABASE = "payments"
                    "'start' before the first transaction and 'end' after the last.")
 @click.option("--mark-every", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Also write a mark 'mark-N' every SECONDS (needs --marks-file).")
+@click.option("--connections", type=click.IntRange(min=1), default=1, show_default=True,
+              metavar="N",
+              help="Write over N connections, one process each, each on rows of its own "
+                   "(so they never wait for each other's locks) at TX/S / N. The marks "
+                   "file then gets only 'start' and 'end'.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the summary as one JSON object instead of text.")
 def main(*, dsn: str | None, database: str | None, setup_only: bool, reset: bool, rate: float,
          duration: float | None, transactions: int | None, seed: int,
-         marks_file: Path | None, mark_every: float | None, as_json: bool) -> None:
+         marks_file: Path | None, mark_every: float | None, connections: int,
+         as_json: bool) -> None:
     """Generate a realistic payments workload on a MySQL/MariaDB source.
 
     Each transaction is one of: open an account, a settled payment (payment row, two ledger
@@ -75,6 +82,11 @@ def main(*, dsn: str | None, database: str | None, setup_only: bool, reset: bool
         raise click.UsageError("give --duration or --transactions, not both")
     if mark_every is not None and marks_file is None:
         raise click.UsageError("--mark-every needs --marks-file")
+    if mark_every is not None and connections > 1:
+        raise click.UsageError(
+            "--mark-every needs --connections 1: a mark is one consistent point (everything "
+            "committed so far and nothing in flight), and while several connections write "
+            "there is none; 'start' and 'end' are still written")
     try:
         source = parse_dsn(_dsn_text(dsn))
         name = check_database_name(database or source.database or DEFAULT_DATABASE)
@@ -89,7 +101,11 @@ def main(*, dsn: str | None, database: str | None, setup_only: bool, reset: bool
                 if duration is None and transactions is None and not as_json:
                     click.echo("running until interrupted (Ctrl-C to stop)...", err=True)
                 with _stop_on_signals() as stop:
-                    summary = run_workload(connection, options, stop=stop)
+                    if connections == 1:
+                        summary = run_workload(connection, options, stop=stop)
+                    else:
+                        summary = run_parallel(connection, source, options, connections,
+                                               stop=stop)
         finally:
             connection.close()
     except pymysql.MySQLError as exc:

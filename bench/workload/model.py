@@ -54,7 +54,9 @@ class WorkloadModel:
         settled_payments: Iterable[SettledPayment] = (),
         failed_payment_ids: Iterable[int] = (),
         next_payment_serial: int = 1,
+        serial_step: int = 1,
         torture_row_ids: Sequence[int] = (),
+        torture_value_ids: Sequence[int] | None = None,
         refund_window: int = REFUND_WINDOW,
     ) -> None:
         self.accounts: dict[int, AccountState] = {}
@@ -67,7 +69,14 @@ class WorkloadModel:
         self.settled_payments: list[SettledPayment] = list(settled_payments)[-refund_window:]
         self.failed_payment_ids: list[int] = sorted(failed_payment_ids)
         self.next_payment_serial = next_payment_serial
+        # One worker of several takes every count-th serial (see partition.py).
+        self.serial_step = serial_step
+        # The rows this model may write, and the rows whose values a rewrite may copy: those
+        # come from the pure data, so they need not be rows this model owns.
         self.torture_row_ids: tuple[int, ...] = tuple(sorted(torture_row_ids))
+        self.torture_value_ids: tuple[int, ...] = (
+            self.torture_row_ids if torture_value_ids is None
+            else tuple(sorted(torture_value_ids)))
 
     @property
     def active_account_count(self) -> int:
@@ -95,10 +104,10 @@ class WorkloadModel:
                     payment_id, operation.from_account, operation.to_account, operation.amount,
                 ))
                 del self.settled_payments[:-self.refund_window]
-                self.next_payment_serial += 1
+                self.next_payment_serial += self.serial_step
             case FailPayment():
                 self.failed_payment_ids.append(_required(created_id, operation))
-                self.next_payment_serial += 1
+                self.next_payment_serial += self.serial_step
             case RefundPayment():
                 self._move(operation.payee_account, operation.payer_account, operation.amount)
                 self.settled_payments = [

@@ -104,10 +104,20 @@ class Planner:
             case OperationKind.ACCOUNT_STATUS_CHANGE:
                 return self._status_change(model)
             case OperationKind.TORTURE_REWRITE:
-                row_id, source_row_id = self._rng.sample(model.torture_row_ids, 2)
-                return RewriteTortureRow(row_id, source_row_id)
+                return self._torture_rewrite(model)
             case OperationKind.TORTURE_REINSERT:
                 return ReinsertTortureRow(self._rng.choice(model.torture_row_ids))
+
+    def _torture_rewrite(self, model: WorkloadModel) -> RewriteTortureRow:
+        if model.torture_value_ids == model.torture_row_ids:
+            row_id, source_row_id = self._rng.sample(model.torture_row_ids, 2)
+        else:
+            # A worker of a parallel run writes only its own rows, but may copy any other
+            # row's values: they come from the pure data, not from the table.
+            row_id = self._rng.choice(model.torture_row_ids)
+            source_row_id = self._rng.choice(
+                [i for i in model.torture_value_ids if i != row_id])
+        return RewriteTortureRow(row_id, source_row_id)
 
     def _open_account(self) -> OpenAccount:
         owner = f"{self._rng.choice(FIRST_NAMES)} {self._rng.choice(LAST_NAMES)}"
@@ -213,6 +223,6 @@ def _possible(kind: OperationKind, model: WorkloadModel) -> bool:
         case OperationKind.ACCOUNT_STATUS_CHANGE:
             return bool(model.open_account_ids)
         case OperationKind.TORTURE_REWRITE:
-            return len(model.torture_row_ids) >= 2
+            return bool(model.torture_row_ids) and len(model.torture_value_ids) >= 2
         case OperationKind.TORTURE_REINSERT:
             return bool(model.torture_row_ids)

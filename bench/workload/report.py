@@ -48,7 +48,8 @@ def format_run(summary: RunSummary) -> str:
     lines = [
         f"run: {summary.transactions} transactions on {summary.database} in "
         f"{summary.elapsed_seconds:.3f} s = {summary.achieved_rate:.1f} tx/s "
-        f"(target {target}), seed {summary.seed}, stopped {_STOPPED_BY[summary.stopped_by]}",
+        f"(target {target}){_over(summary.connections)}, seed {summary.seed}, "
+        f"stopped {_STOPPED_BY[summary.stopped_by]}",
         "transactions by kind:",
     ]
     lines += [f"  {kind:<24}{count:>10}" for kind, count in summary.transactions_by_kind.items()]
@@ -66,3 +67,7 @@ def format_run(summary: RunSummary) -> str:
     else:
         lines.append("marks: none (no --marks-file)")
     return "\n".join(lines)
+
+
+def _over(connections: int) -> str:
+    return f" over {connections} connections" if connections > 1 else ""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from bench.workload.mark_writer import write_mark
 from bench.workload.marks import MarkSchedule
 from bench.workload.model_loader import load_model
 from bench.workload.pacing import Pacer
+from bench.workload.partition import Partition
 from bench.workload.planner import Planner
 from bench.workload.provision import WORKLOAD_TABLES, check_database_name
 from bench.workload.summary import RunSummary, TableChanges, Tally
@@ -32,6 +34,9 @@ class RunOptions:
     transactions: int | None = None
     marks_file: Path | None = None
     mark_every: float | None = None  # seconds; needs marks_file
+    # The part of the tables this run may touch: all of them, unless it is one worker of a
+    # run over several connections.
+    partition: Partition = field(default_factory=Partition)
 
 
 class StopSignal(Protocol):
@@ -41,22 +46,27 @@ class StopSignal(Protocol):
 
 
 def run_workload(connection: MySQLConnection, options: RunOptions, *,
-                 clock: Clock | None = None, stop: StopSignal | None = None) -> RunSummary:
+                 clock: Clock | None = None, stop: StopSignal | None = None,
+                 ready: Callable[[], None] | None = None) -> RunSummary:
     """Run workload transactions on ``options.database`` (set up already) and summarise.
 
     With a marks file, a ``start`` mark is written before the first transaction, a
     ``mark-N`` every ``mark_every`` seconds, and an ``end`` mark after the last one.
+    ``ready`` is called once the model is loaded, before the start mark: a worker of a
+    parallel run waits there until every worker is ready, so the time counts from one start.
     """
     if options.mark_every is not None and options.marks_file is None:
         raise ValueError("mark_every needs a marks_file to write the marks to")
     clock = clock or SystemClock()
     limits = RunLimits(options.duration, options.transactions)
     connection.select_db(check_database_name(options.database))
-    model = load_model(connection)
+    model = load_model(connection, partition=options.partition)
     planner = Planner(random.Random(options.seed))
     executor = Executor(connection)
     tally = Tally(by_table={name: TableChanges() for name, _ in WORKLOAD_TABLES})
     marks_written = 0
+    if ready is not None:
+        ready()
 
     def mark(label: str) -> None:
         nonlocal marks_written

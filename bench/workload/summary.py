@@ -39,6 +39,7 @@ class RunSummary:
     marks_written: int
     marks_file: str | None
     stopped_by: StopReason
+    connections: int = 1
 
     @property
     def row_changes(self) -> TableChanges:
@@ -69,6 +70,7 @@ class RunSummary:
             "marks_written": self.marks_written,
             "marks_file": self.marks_file,
             "stopped_by": self.stopped_by.value,
+            "connections": self.connections,
         }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -353,3 +355,87 @@ def test_cli_reports_access_denied_with_a_hint(stack_env: StackEnv) -> None:
     assert "hint: check the user and password" in result.stderr
     assert "not-the-password" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+
+def test_several_connections_write_disjoint_rows_and_add_up(
+        stack_env: StackEnv, source_dsn: Dsn, session: MySQLConnection, tmp_path: Path) -> None:
+    database = fresh_database_name()
+    dsn = stack_env["CDC_SOURCE_ADMIN_DSN"]
+    marks_file = tmp_path / "marks.jsonl"
+    try:
+        # One connection first, so the workers start from accounts and payments that cross
+        # their partitions, as a benchmark's warm-up leaves them.
+        warm_up = run_cli("--dsn", dsn, "--database", database, "--transactions", "150",
+                          "--seed", "3", "--json")
+        assert warm_up.returncode == 0, warm_up.stderr
+        before = row_counts(session, database)
+        result = run_cli("--dsn", dsn, "--database", database, "--connections", "4",
+                         "--transactions", "600", "--seed", "4", "--json",
+                         "--marks-file", str(marks_file))
+        assert result.returncode == 0, result.stderr
+        run = json.loads(result.stdout)["run"]
+        assert (run["connections"], run["transactions"]) == (4, 600)
+        assert run["stopped_by"] == "transactions"
+        kinds = run["transactions_by_kind"]
+        assert sum(kinds.values()) == 600
+        after = row_counts(session, database)
+        for table, changes in run["row_changes_by_table"].items():
+            assert after[table] - before[table] == changes["inserts"] - changes["deletes"]
+        assert after["payments"] - before["payments"] == (
+            kinds["payment"] + kinds["failed_payment"] - kinds["purge_failed_payment"])
+        assert after["ledger_entries"] - before["ledger_entries"] == 2 * (
+            kinds["payment"] + kinds["refund"])
+        assert after["refunds"] - before["refunds"] == kinds["refund"] > 0
+        payments, references = query(session, f"SELECT COUNT(*), COUNT(DISTINCT reference) "
+                                              f"FROM `{database}`.payments")[0]
+        assert payments == references == after["payments"]
+        total, = query(session, f"SELECT SUM(balance) FROM `{database}`.accounts")[0]
+        assert total == Decimal("0.0000")
+        assert query(session, f"SELECT COUNT(*) FROM `{database}`.payments "
+                              f"WHERE status = 'pending'") == [(0,)]
+        marks = read_marks(marks_file)
+        assert [(m.label, m.transactions) for m in marks] == [("start", 0), ("end", 600)]
+        first, last = run["first_gtid"], run["last_gtid"]
+        assert gtid_sequence(marks[0].gtid) < gtid_sequence(first)
+        assert gtid_sequence(last) - gtid_sequence(first) >= 599
+        assert gtid_sequence(last) <= gtid_sequence(marks[1].gtid)
+        assert read_torture_rows(session, database) == {
+            row.row_id: dict(row.values) for row in TORTURE_ROWS}
+    finally:
+        drop_database(source_dsn, database)
+
+
+def test_sigterm_stops_every_connection_after_its_transaction(
+        stack_env: StackEnv, source_dsn: Dsn, session: MySQLConnection, tmp_path: Path) -> None:
+    database = fresh_database_name()
+    marks_file = tmp_path / "marks.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.workload", "--dsn", stack_env["CDC_SOURCE_ADMIN_DSN"],
+         "--database", database, "--connections", "3", "--rate", "150", "--json",
+         "--marks-file", str(marks_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while not (marks_file.exists() and marks_file.read_text()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no start mark within 60 s"
+            time.sleep(0.05)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+        run = json.loads(stdout)["run"]
+        assert run["stopped_by"] == "interrupted"
+        assert run["transactions"] > 0
+        kinds = run["transactions_by_kind"]
+        payments = row_counts(session, database)["payments"]
+        assert payments == (kinds["payment"] + kinds["failed_payment"]
+                            - kinds["purge_failed_payment"])
+        assert [m.label for m in read_marks(marks_file)] == ["start", "end"]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        drop_database(source_dsn, database)
