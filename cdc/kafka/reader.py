@@ -41,8 +41,11 @@ def _watermarks(consumer: Consumer, topic: str) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def _read_to_end(consumer: Consumer, topic: str, start: int,
+def _read_to_end(consumer: Consumer, topic: str, start: int, end: int | None = None,
                  follow: bool = False) -> Iterator[StoredRecord]:
+    """From ``start`` up to the partition's end; with ``end`` (the high watermark read
+    before), never past it. Without that bound a topic written all the time may give no
+    end-of-partition for as long as its writer keeps up, and the read would chase it."""
     consumer.assign([TopicPartition(topic, 0, start)])
     while True:
         message = consumer.poll(1.0)
@@ -55,11 +58,17 @@ def _read_to_end(consumer: Consumer, topic: str, start: int,
                     continue
                 return
             raise translate(KafkaException(error), f"reading {topic}")
+        offset = message.offset() or 0
+        if end is not None and offset >= end:
+            return
         value = message.value()
-        if value is None:
-            continue
-        _kind, timestamp = message.timestamp()
-        yield StoredRecord(message.offset() or 0, message.key(), value, timestamp)
+        if value is not None:
+            _kind, timestamp = message.timestamp()
+            yield StoredRecord(offset, message.key(), value, timestamp)
+        # The last offset below the end may be a transaction marker, never delivered: then
+        # the end-of-partition event, or the next record at or past the end, ends the read.
+        if end is not None and offset >= end - 1:
+            return
 
 
 def watermarks(bootstrap_servers: str, topic: str) -> tuple[int, int]:
@@ -73,13 +82,15 @@ def watermarks(bootstrap_servers: str, topic: str) -> tuple[int, int]:
 
 def read_committed(bootstrap_servers: str, topic: str, start: int = 0,
                    follow: bool = False) -> Iterator[StoredRecord]:
-    """Every committed record from ``start`` on, up to the end (or forever with ``follow``)."""
+    """Every committed record from ``start`` on, up to the end as it was when called (or
+    forever with ``follow``)."""
     consumer = _consumer(bootstrap_servers)
     try:
         low, high = _watermarks(consumer, topic)
         if high <= max(low, start) and not follow:
             return
-        yield from _read_to_end(consumer, topic, max(low, start), follow)
+        yield from _read_to_end(consumer, topic, max(low, start),
+                                None if follow else high, follow)
     finally:
         consumer.close()
 
@@ -125,7 +136,7 @@ def read_last_committed(bootstrap_servers: str, topic: str) -> StoredRecord | No
         while high > low:
             start = max(low, high - step)
             last = None
-            for record in _read_to_end(consumer, topic, start):
+            for record in _read_to_end(consumer, topic, start, end=high):
                 last = record
             if last is not None:
                 return last
