@@ -57,6 +57,17 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
     return ChangelogSummary(tuple(transactions), low, high)
 
 
+def transactions_after(bootstrap_servers: str, topic: str, offset: int) -> int:
+    """How many source transactions of the changelog end after ``offset``: only the records
+    past it are read, so a target close behind costs little however long the changelog."""
+    count = 0
+    for stored in read_committed(bootstrap_servers, topic, start=offset + 1):
+        record = decode_envelope_v1(stored.value, lambda *_: (None, None))
+        if record.transaction_last and record.operation is not Operation.HEARTBEAT:
+            count += 1
+    return count
+
+
 def records_between(read: Iterator[tuple[int, ChangeRecord]], last: int
                     ) -> Iterator[tuple[int, ChangeRecord]]:
     """The records up to and including offset ``last``."""

@@ -14,7 +14,7 @@ from cdc.config import load_config
 from cdc.dsn import parse_dsn
 from replayer.applier import POSITION_SCHEMA
 from replayer.follower_status import read_followers
-from replayer.restore_inputs import changelog_summary
+from replayer.restore_inputs import transactions_after
 from replayer.targets import target_engine
 
 
@@ -48,12 +48,11 @@ def status(target_dsn: str, config_path: Path | None, as_json: bool) -> None:
                                                    - follower.updated_at_us / 1e6, 1))
     if config_path is not None:
         config = load_config(config_path, os.environ)
-        summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
         for entry in positions:
             if entry["source"] == config.source.name:
-                entry["lag_transactions"] = sum(
-                    1 for tx in summary.transactions
-                    if tx.offset_last > int(entry["changelog_offset"]))
+                entry["lag_transactions"] = transactions_after(
+                    config.kafka.bootstrap_servers, config.changelog_topic,
+                    int(entry["changelog_offset"]))
     if as_json:
         click.echo(json.dumps({"target": target.redacted(), "sources": positions}))
         return

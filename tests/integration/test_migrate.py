@@ -321,6 +321,7 @@ def test_a_delayed_copy_stays_its_delay_behind(
     running = workload(stack_env, source.database, "--rate", "20", "--duration", "20",
                        "--seed", "3")
     behind: list[float] = []
+    pending: list[int] = []  # transactions in the changelog the delayed copy holds back
     rates: list[float] = []
     try:
         deadline = time.monotonic() + 18
@@ -329,6 +330,7 @@ def test_a_delayed_copy_stays_its_delay_behind(
             entry = status(source, dsn)
             if entry is not None and entry["lag_seconds"] is not None:
                 behind.append(entry["lag_seconds"])
+                pending.append(entry["lag_transactions"])
                 assert (entry["mode"], entry["delay_s"]) == ("async", delay)
                 rates.append(entry["rows_per_s"])
         finish(running)
@@ -340,6 +342,8 @@ def test_a_delayed_copy_stays_its_delay_behind(
     assert steady, behind
     assert min(steady) >= delay - 0.5, behind
     assert max(steady) <= delay + 4, behind
+    # About 6 s of transactions at 20/s: the changelog holds them, the target not yet.
+    assert min(pending[len(pending) // 3:]) >= 40, pending
     assert max(rates) > 0, rates  # status reports the rate migrate applies at
 
 
