@@ -26,7 +26,7 @@ from replayer.applier import (
     TableIncluded,
 )
 from replayer.follower_status import FOLLOWER_DDL
-from replayer.mysql_batch import Mismatched, Refused, StatementBatch
+from replayer.statement_batch import Mismatched, Refused, StatementBatch
 
 POSITION_DATABASE = POSITION_SCHEMA
 _UNKNOWN_DATABASE = 1049

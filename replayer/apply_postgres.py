@@ -27,6 +27,7 @@ from cdc.errors import CdcError
 from replayer.applier import AppliedPosition, Applier, ReplayProgress, TableIncluded
 from replayer.postgres_ddl import StatementKind, qualified, shape_changes, statement_kind
 from replayer.postgres_types import postgres_type, quote_ident, text_value
+from replayer.statement_batch import StatementBatch
 from replayer.target_postgres import (
     forget_shape,
     read_shapes,
@@ -36,8 +37,6 @@ from replayer.target_postgres import (
 
 Shape = tuple[TableSchema, list[str]]
 
-BATCH_STATEMENTS = 500
-BATCH_BYTES = 1 << 20
 # An update or delete that touched other than one row fails the batch: 1/0 is the cheapest
 # error a statement can raise by itself, with no function to install in the target.
 _ONE_ROW_CHECK = (b"WITH changed AS (%s RETURNING 1) "
@@ -81,8 +80,7 @@ class PostgresApplier(Applier):
                          include=include)
         self._shapes: dict[tuple[str, str], Shape] = read_shapes(connection)
         self._prepared: dict[tuple[str, str, int], _Statements] = {}
-        self._batch: list[bytes] = []
-        self._batch_bytes = 0
+        self._batch: StatementBatch[None] = StatementBatch()
         self._batching = True
         self._uncommitted: list[tuple[int, ChangeRecord]] = []
         """What the open target transaction holds, to apply again if a batch fails."""
@@ -98,7 +96,6 @@ class PostgresApplier(Applier):
 
     def _rollback(self) -> None:
         self._batch.clear()
-        self._batch_bytes = 0
         self._uncommitted.clear()
         self._connection.rollback()
         self._shapes = read_shapes(self._connection)
@@ -112,23 +109,19 @@ class PostgresApplier(Applier):
             super()._run(offset, record, statement, values)
             return
         # Sent before this one joins: a batch never holds a record not yet in _uncommitted.
-        if len(self._batch) >= BATCH_STATEMENTS or self._batch_bytes >= BATCH_BYTES:
+        if self._batch.full:
             self._send()
         text = self._cursor.mogrify(statement, values)
         if record.operation is not Operation.INSERT:  # an insert adds one row or fails
             text = _ONE_ROW_CHECK % text
-        self._batch.append(text)
-        self._batch_bytes += len(text) + 2
+        self._batch.add(text, None)
 
     def _send(self) -> None:
         """Run the statements waiting, in one round trip."""
         if not self._batch:
             return
-        text = b";\n".join(self._batch)
-        self._batch.clear()
-        self._batch_bytes = 0
         try:
-            self._cursor.execute(text)
+            self._cursor.execute(self._batch.take())
         except psycopg2.Error as exc:
             if self.connection_lost(exc):
                 raise

@@ -62,9 +62,7 @@ def test_the_changelog_applied_in_two_sittings_equals_the_source(
     prepare_session(first)
     applier = MysqlApplier(first, source_name, registry.lookup,  # type: ignore[attr-defined]
                            transactions_per_commit=7)
-    half = len(records) // 2
-    while not records[half - 1][1].transaction_last:  # stop between source transactions
-        half += 1
+    half = first_half(records)
     applier.apply(records[:half])
     applier.flush()
     applier.apply(records[half:half + 1])  # one record more: not committed, as if killed
@@ -114,9 +112,7 @@ def test_a_row_the_target_lacks_is_named_by_its_own_offset_within_a_commit(
     prepare_session(connection)
     applier = MysqlApplier(connection, source_name, registry.lookup,  # type: ignore[attr-defined]
                            transactions_per_commit=40)
-    half = len(records) // 2
-    while not records[half - 1][1].transaction_last:
-        half += 1
+    half = first_half(records)
     applier.apply(records[:half])
     applier.flush()
     rest = records[half:]
@@ -169,3 +165,11 @@ def _update_after_an_insert_in_its_commit(
             if ended % per_commit == 0:
                 inserted = None
     raise AssertionError("no update follows an insert within one commit")
+
+
+def first_half(records: list[tuple[int, ChangeRecord]]) -> int:
+    """How many records make about half of them, ending between source transactions."""
+    half = len(records) // 2
+    while not records[half - 1][1].transaction_last:
+        half += 1
+    return half

@@ -15,7 +15,11 @@ from replayer.applier import TargetDivergedError, read_position
 from replayer.apply_postgres import PostgresApplier
 from replayer.target_postgres import connect_postgres, prepare_postgres
 from tests.db import postgres_connect
-from tests.integration.test_apply_mysql import _update_after_an_insert_in_its_commit, captured
+from tests.integration.test_apply_mysql import (
+    _update_after_an_insert_in_its_commit,
+    captured,
+    first_half,
+)
 from tests.integration.test_capture_crash import WORKLOAD_TABLES
 
 pytestmark = pytest.mark.integration
@@ -32,13 +36,6 @@ def _applier(dsn: str, source_name: str, registry: object) -> PostgresApplier:
     return PostgresApplier(connection, source_name, registry.lookup,  # type: ignore[attr-defined]
                            transactions_per_commit=PER_COMMIT,
                            include=lambda _, table: table is None or table in WORKLOAD_TABLES)
-
-
-def _first_half(records: list[tuple[int, ChangeRecord]]) -> int:
-    half = len(records) // 2
-    while not records[half - 1][1].transaction_last:
-        half += 1
-    return half
 
 
 def _run_sql(dsn: str, statement: str, values: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -71,7 +68,7 @@ def test_a_row_the_target_lacks_is_named_by_its_own_offset_within_a_commit(
     dsn = postgres_databases()
     source_name = f"test-{secrets.token_hex(4)}"
     applier = _applier(dsn, source_name, registry)
-    half = _first_half(records)
+    half = first_half(records)
     applier.apply(records[:half])
     applier.flush()
     rest = records[half:]
@@ -99,7 +96,7 @@ def test_a_row_the_target_holds_already_is_named_by_its_own_offset(
     database, records, registry = captured
     dsn = postgres_databases()
     applier = _applier(dsn, f"test-{secrets.token_hex(4)}", registry)
-    half = _first_half(records)
+    half = first_half(records)
     applier.apply(records[:half])
     applier.flush()
     offset, record = _insert_inside_a_commit(records[half:], "payments")

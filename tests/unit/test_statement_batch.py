@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replayer.mysql_batch import Mismatched, Refused, StatementBatch
+from replayer.statement_batch import Mismatched, Refused, StatementBatch
 
 
 class DeniedError(Exception):

@@ -1,4 +1,7 @@
-"""Row-change statements sent to MySQL/MariaDB many at a time, in one round trip.
+"""Row-change statements sent to the target many at a time, in one round trip.
+
+Both engines gather their statements here; ``send`` is MySQL/MariaDB's way of running them
+(PostgreSQL's, which cannot tell the statements' outcomes apart, is in ``apply_postgres``).
 
 One statement per round trip made the network and the server's per-query overhead the larger
 part of replay. The statements of a target transaction are joined and sent as one
@@ -68,6 +71,12 @@ class StatementBatch(Generic[Tag]):
         self._tags.clear()
         self._bytes = 0
 
+    def take(self) -> bytes:
+        """The statements as one multi-statement text; the batch is empty afterwards."""
+        text = b";\n".join(self._statements)
+        self.clear()
+        return text
+
     def send(self, connection: Any, refused: Callable[[Exception], bool]) -> Problem[Tag] | None:
         """Run every statement; the first that was refused (``refused(error)``) or touched
         other than one row, if any. Other errors propagate. The batch is empty afterwards,
@@ -75,9 +84,7 @@ class StatementBatch(Generic[Tag]):
         if not self._statements:
             return None
         tags = list(self._tags)
-        text = b";\n".join(self._statements)
-        self.clear()
-        return _run(connection, text, tags, refused)
+        return _run(connection, self.take(), tags, refused)
 
 
 def _run(connection: Any, text: bytes, tags: list[Tag | None],
