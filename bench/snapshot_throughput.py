@@ -30,8 +30,7 @@ from bench.harness.kafka_topics import delete_topics
 from bench.harness.payments_table import fill_statement, payments_ddl
 from bench.harness.stack_env import StackSettings
 from bench.harness.stats import median, rate, ratio
-from cdc.avro.envelope import decode_envelope_v1
-from cdc.changes import Operation
+from cdc.avro.envelope import decode_envelope
 from cdc.dsn import Dsn, parse_dsn
 from cdc.kafka.reader import read_committed
 from cdc.startup_checks.queries import connect
@@ -221,8 +220,8 @@ def _lag(result: Result, stack: Stack, database: str, topics: list[str]) -> None
 def _commit_time_us(value: bytes) -> int:
     """The source commit time of a changelog record (0 for a heartbeat); the row images are
     left undecoded."""
-    record = decode_envelope_v1(value, lambda *_: (None, None))
-    return 0 if record.operation is Operation.HEARTBEAT else record.commit_time_us
+    record = decode_envelope(value, lambda *_: (None, None))
+    return 0 if record.operation.is_marker else record.commit_time_us
 
 
 def _dsn_text(dsn: Dsn) -> str:

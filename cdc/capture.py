@@ -2,7 +2,9 @@
 
 Order of a start (and of every restart after a failure):
 1. ``init_transactions`` fences any older capture and settles what it left open;
-2. the resume position is read from the committed tail of the changelog;
+2. the resume position is read from the committed tail of the changelog; an empty changelog
+   is a first start: where it begins is decided (``cdc.first_start``) and committed as its
+   start record, in a Kafka transaction of its own, before anything is streamed;
 3. the binlog is read from that position, and each source transaction is written whole
    inside a Kafka transaction, which commits only at source-transaction boundaries.
 A crash anywhere loses nothing (the Kafka transaction never committed, so its source
@@ -42,6 +44,8 @@ from cdc.capture_metrics import CaptureMetrics
 from cdc.changelog_store import last_committed_record, load_registry
 from cdc.config import CaptureConfig
 from cdc.errors import SourceCheckError, SourceStreamError
+from cdc.first_start import StartDecision, start_record
+from cdc.first_start_inputs import decide_start
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.kafka.topics import ensure_topics
 from cdc.kafka.writer import ChangelogWriter
@@ -51,7 +55,6 @@ from cdc.startup_checks import (
     SourceFacts,
     check_position_available,
     connect_source,
-    earliest_available_position,
     run_startup_checks,
 )
 
@@ -126,21 +129,33 @@ class Capture:
         log.warning("capture restarts from the changelog after: %s (attempt %d)",
                     exc, state.attempt_number)
 
-    def _start_position(self, facts: SourceFacts, registry: SchemaRegistry) -> GtidPosition:
+    def _start_position(self, facts: SourceFacts, registry: SchemaRegistry,
+                        writer: ChangelogWriter) -> GtidPosition:
         last = last_committed_record(self.config.kafka.bootstrap_servers,
                                      self.config.changelog_topic, registry)
         if last is not None:
             return GtidPosition.parse(last.position.gtid_position)
-        start = self.config.capture
-        if start.start_gtid is not None:
-            return GtidPosition.parse(start.start_gtid)
+        return self._first_start(facts, writer).position
+
+    def _first_start(self, facts: SourceFacts, writer: ChangelogWriter) -> StartDecision:
+        """Decide where the empty changelog begins and commit that as its first record.
+
+        Until the commit, a killed capture has started nothing and the next start decides
+        again; from it on, every start resumes from the changelog and ``capture.start`` is no
+        longer read.
+        """
         with self._source_connection() as conn:
-            if start.start == "earliest":
-                return GtidPosition.parse(earliest_available_position(conn, facts.flavor))
-            with conn.cursor() as cur:
-                cur.execute("SELECT @@global.gtid_binlog_pos")
-                row = cur.fetchone()
-        return GtidPosition.parse(str(row[0]) if row else "")
+            decision = decide_start(self.config, conn, facts)
+            check_position_available(conn, str(decision.position), facts.flavor)
+        for warning in decision.warnings:
+            log.warning("%s", warning)
+        record = start_record(decision, int(self.clock() * 1_000_000))
+        writer.begin()
+        writer.write(None, encode_record(record, None), lambda: "the start record")
+        writer.commit()
+        log.info("first start: committed the start record; the changelog begins after GTID "
+                 "position %r, chosen by %s", str(decision.position), decision.describe())
+        return decision
 
     def _source_connection(self) -> Connection:
         """A connection for work inside the retry loop: failing to connect is retried there,
@@ -185,7 +200,7 @@ class Capture:
         try:
             registry = load_registry(self.config.kafka.bootstrap_servers,
                                      self.config.schemas_topic)
-            self.position = self._start_position(facts, registry)
+            self.position = self._start_position(facts, registry, writer)
             with self._source_connection() as conn:
                 check_position_available(conn, str(self.position), facts.flavor)
             log.info("capture resumes after GTID position %r", str(self.position))

@@ -54,7 +54,7 @@ class CaptureMetrics:
             counter = self._rows_by_operation[record.operation] = self.rows.labels(
                 record.operation.value)
         counter.inc()
-        if record.commit_time_us and record.operation.value != "heartbeat":
+        if record.commit_time_us and not record.operation.is_marker:
             self._last_source_commit_us = record.commit_time_us
 
     def committed(self, transactions: int, position: GtidPosition, now: float) -> None:

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from cdc.changes import ChangeRecord, Row
+from cdc.changes import ChangeRecord, Operation, Row
+from cdc.first_start import decision_of
 from cdc.values import to_json_value
 
 
@@ -41,9 +42,13 @@ def record_as_json(record: ChangeRecord, offset: int) -> dict[str, Any]:
 def record_as_line(record: ChangeRecord, offset: int) -> str:
     shown = record_as_json(record, offset)
     head = f"{offset:>8}  {shown['commit_time']}  {record.position.gtid or '-':<14}"
+    if record.operation is Operation.START:
+        return (f"{head}  start: the changelog begins after position "
+                f"{record.position.gtid_position or '(empty)'}, chosen by "
+                f"{decision_of(record).describe()}")
     if record.statement is not None:
         return f"{head}  ddl {record.database}.{record.table}: {record.statement}"
-    if record.operation.value == "heartbeat":
+    if record.operation is Operation.HEARTBEAT:
         return f"{head}  heartbeat at position {record.position.gtid_position}"
     body = {k: shown[k] for k in ("before", "after") if shown[k] is not None}
     return f"{head}  {record.operation.value} {record.database}.{record.table} " \

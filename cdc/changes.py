@@ -71,6 +71,16 @@ class Operation(Enum):
     DDL = "ddl"
     HEARTBEAT = "heartbeat"
     """No change: the source was idle; carries the position captured up to and the time."""
+    START = "start"
+    """No change: the changelog's first record, committed by capture's first start before it
+    streams anything. Carries the position the changelog begins after, and (as JSON in
+    ``statement``) the rule that chose it; see ``cdc.first_start``."""
+
+    @property
+    def is_marker(self) -> bool:
+        """A record that changes nothing (a heartbeat or the start record): it only says how
+        far capture got."""
+        return self in (Operation.HEARTBEAT, Operation.START)
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class SourcePosition:
 
 @dataclass(frozen=True)
 class ChangeRecord:
-    """One changelog record: a row change, a DDL statement or a heartbeat.
+    """One changelog record: a row change, a DDL statement, a heartbeat or the start record.
 
     A source transaction becomes consecutive records with ``transaction_index`` 0, 1, ... and
     ``transaction_last`` set on its final record; a Kafka transaction never splits one.

@@ -69,6 +69,19 @@ class GtidPosition:
         sequence = self.sequence_in(gtid.domain)
         return sequence is not None and gtid.sequence <= sequence
 
+    def at_or_before(self, other: GtidPosition) -> bool:
+        """Whether every transaction this position holds, ``other`` holds too: reading on
+        from here misses nothing that comes after ``other``."""
+        return all(other.contains(g) for g in self.by_domain)
+
+    def meet(self, other: GtidPosition) -> GtidPosition:
+        """The latest position at or before both: per domain, the lower of the two (a domain
+        one of them lacks holds nothing, so it is left out)."""
+        theirs = {g.domain: g for g in other.by_domain}
+        return GtidPosition(tuple(
+            min(mine, theirs[mine.domain], key=lambda g: g.sequence)
+            for mine in self.by_domain if mine.domain in theirs))
+
     def __str__(self) -> str:
         return ",".join(str(g) for g in self.by_domain)
 

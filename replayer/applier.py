@@ -69,7 +69,7 @@ class Applier(ABC):
 
     def apply(self, records: Iterable[tuple[int, ChangeRecord]]) -> None:
         for offset, record in records:
-            if record.operation is Operation.HEARTBEAT:
+            if record.operation.is_marker:
                 continue
             # A table left out is not applied, but its transaction's end still counts.
             if self._included(record):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from cdc.changes import ChangeRecord, Operation
+from cdc.changes import ChangeRecord
 from replayer.applier import Applier
 
 Mode = Literal["sync", "async"]
@@ -86,7 +86,7 @@ class Follower:
                     return
                 continue
             offset, record = item
-            starts = record.transaction_index == 0 and record.operation is not Operation.HEARTBEAT
+            starts = record.transaction_index == 0 and not record.operation.is_marker
             if starts and applier.at_transaction_boundary:
                 if self._stopping():
                     break

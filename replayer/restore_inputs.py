@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from cdc.avro.envelope import decode_envelope_v1
+from cdc.avro.envelope import decode_envelope
 from cdc.changes import ChangeRecord, Operation
 from cdc.config.models import CaptureConfig
 from cdc.kafka.reader import read_committed, watermarks
@@ -40,11 +40,14 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
     low, high = watermarks(bootstrap_servers, topic)
     transactions: list[TransactionInfo] = []
     first = rows = 0
+    begins_after = None
     for stored in read_committed(bootstrap_servers, topic):
         if stored.offset >= high:  # committed while this was read: not in the summary
             break
-        record = decode_envelope_v1(stored.value, lambda *_: (None, None))
-        if record.operation is Operation.HEARTBEAT:
+        record = decode_envelope(stored.value, lambda *_: (None, None))
+        if record.operation is Operation.START:
+            begins_after = GtidPosition.parse(record.position.gtid_position)
+        if record.operation.is_marker:
             continue
         if record.transaction_index == 0:
             first, rows = stored.offset, 0
@@ -54,7 +57,7 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
                 offset_first=first, offset_last=stored.offset,
                 gtid=parse_gtid(record.position.gtid), commit_time_us=record.commit_time_us,
                 rows=rows))
-    return ChangelogSummary(tuple(transactions), low, high)
+    return ChangelogSummary(tuple(transactions), low, high, begins_after)
 
 
 def transactions_after(bootstrap_servers: str, topic: str, offset: int) -> int:
@@ -62,8 +65,8 @@ def transactions_after(bootstrap_servers: str, topic: str, offset: int) -> int:
     past it are read, so a target close behind costs little however long the changelog."""
     count = 0
     for stored in read_committed(bootstrap_servers, topic, start=offset + 1):
-        record = decode_envelope_v1(stored.value, lambda *_: (None, None))
-        if record.transaction_last and record.operation is not Operation.HEARTBEAT:
+        record = decode_envelope(stored.value, lambda *_: (None, None))
+        if record.transaction_last and not record.operation.is_marker:
             count += 1
     return count
 

@@ -98,6 +98,9 @@ class ChangelogSummary:
     transactions: tuple[TransactionInfo, ...]
     log_start_offset: int
     log_end_offset: int
+    begins_after: GtidPosition | None = None
+    """Where the changelog begins, from its start record; None when it has none (written
+    before start records existed, or empty)."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def calc_restore_plan(point: RestorePoint, snapshots: Sequence[SnapshotInfo],
     target = _resolve(point, snapshots, changelog, marks, now=now, window=window)
     txs = changelog.transactions
     _check_sequences(txs[: target.index + 1])
-    snapshot = target.exact or _choose(point, target, snapshots, txs, window)
+    snapshot = target.exact or _choose(point, target, snapshots, changelog, window)
     cut = _first_after(snapshot.anchor, txs)
     replay = txs[cut: target.index + 1]
     if replay or (cut == 0 and target.exact is None):
@@ -291,8 +294,9 @@ def _resolve_mark(point: NamedPoint, txs: Sequence[TransactionInfo],
 # --- choosing the snapshot -------------------------------------------------------------------
 
 def _choose(point: RestorePoint, target: _Target, snapshots: Sequence[SnapshotInfo],
-            txs: Sequence[TransactionInfo], window: RestoreWindow) -> SnapshotInfo:
-    eligible, unreached = [], []
+            changelog: ChangelogSummary, window: RestoreWindow) -> SnapshotInfo:
+    txs, begins_after = changelog.transactions, changelog.begins_after
+    eligible, unreached, cut_off = [], [], []
     for snapshot in snapshots:
         if _last_within(snapshot.anchor, txs) > target.index:
             continue
@@ -300,12 +304,20 @@ def _choose(point: RestorePoint, target: _Target, snapshots: Sequence[SnapshotIn
             continue
         if target.mark is not None and not _within(snapshot.anchor, target.mark):
             continue
+        if begins_after is not None and not begins_after.at_or_before(snapshot.anchor):
+            cut_off.append(snapshot.snapshot_id)
+            continue
         if _beyond_changelog(snapshot, txs):
             unreached.append(snapshot.snapshot_id)
             continue
         eligible.append(snapshot)
     if not eligible:
         hint = "choose a point inside the window ('cdc window' shows it)"
+        if cut_off:
+            hint += (f"; snapshot(s) {', '.join(sorted(cut_off))} can never be restored: the "
+                     f"changelog begins after GTID position {begins_after}, past their "
+                     "anchors, so the transactions between are in no backup (take a new "
+                     "snapshot, and prune those)")
         if unreached:
             hint += (f"; capture has not reached the anchor of snapshot(s) "
                      f"{', '.join(sorted(unreached))} yet: wait for it to catch up")
@@ -399,7 +411,15 @@ def _check_replay_start(snapshot: SnapshotInfo, cut: int, replay: Sequence[Trans
                 f"snapshot {name} replays from offset {start}, which skips transaction "
                 f"{replay[0].gtid} at offset {replay[0].offset_first}: its anchor "
                 f"{snapshot.anchor} does not hold it", _GAP_HINT)
-    if cut == 0 and txs and (start is None or start <= changelog.log_start_offset):
+    begins_after = changelog.begins_after
+    if begins_after is not None and not begins_after.at_or_before(snapshot.anchor):
+        raise ChangelogGapError(
+            f"the changelog begins after GTID position {begins_after}, past snapshot {name}'s "
+            f"anchor {snapshot.anchor or '(empty)'}: the transactions between them are in no "
+            "backup", _GAP_HINT)
+    if begins_after is None and cut == 0 and txs and (
+            start is None or start <= changelog.log_start_offset):
+        # Without a start record, only the first transaction tells where capture began.
         first = txs[0]
         held = snapshot.anchor.sequence_in(first.gtid.domain) or 0
         if first.gtid.sequence != held + 1:

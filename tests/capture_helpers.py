@@ -8,16 +8,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pymysqlreplication import BinLogStreamReader
+from pymysqlreplication.event import HeartbeatLogEvent, MariadbGtidEvent
+from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
+
 from cdc.avro.codec import decode_record
 from cdc.changelog_store import load_registry
 from cdc.changes import ChangeRecord, Operation, TableSchema
+from cdc.dsn import parse_dsn
 from cdc.kafka.reader import read_committed, read_last_committed
-from cdc.position import GtidPosition
+from cdc.position import GtidPosition, parse_gtid
 from cdc.schema_registry import SchemaRegistry
 from tests.db import mysql_connect, query_one
 from tests.stack import REPO_ROOT, StackEnv
@@ -147,7 +153,7 @@ def changelog(setup: CaptureSetup) -> list[ChangeRecord]:
 
 
 def row_changes(records: list[ChangeRecord]) -> list[ChangeRecord]:
-    return [r for r in records if r.operation is not Operation.HEARTBEAT]
+    return [r for r in records if not r.operation.is_marker]
 
 
 def transactions(records: list[ChangeRecord]) -> Iterator[list[ChangeRecord]]:
@@ -184,3 +190,35 @@ def replay(records: list[ChangeRecord]) -> dict[str, dict[tuple[Any, ...], dict[
         if record.after is not None:
             table[tuple(record.after[c] for c in key_columns)] = record.after
     return tables
+
+
+def source_row_counts_by_gtid(stack_env: StackEnv, start: str, database: str) -> Counter[str]:
+    """Row changes per GTID for one database, read straight from the source's binlog.
+
+    Blocking mode, stopped at the first heartbeat once the source's current position has
+    been read: a non-blocking dump was seen to break off mid-file on large binlogs.
+    """
+    end = GtidPosition.parse(current_gtid_position(stack_env))
+    dsn = parse_dsn(stack_env["CDC_SOURCE_CAPTURE_DSN"])
+    stream = BinLogStreamReader(
+        connection_settings={"host": dsn.host, "port": dsn.port, "user": dsn.user,
+                             "password": dsn.password},
+        server_id=59999, is_mariadb=True, auto_position=start, blocking=True,
+        slave_heartbeat=0.5, only_schemas=[database],
+        only_events=[MariadbGtidEvent, WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent,
+                     HeartbeatLogEvent])
+    counts: Counter[str] = Counter()
+    position = GtidPosition.parse(start)
+    try:
+        for event in stream:
+            if isinstance(event, MariadbGtidEvent):
+                position = position.advanced(parse_gtid(event.gtid))
+                gtid = event.gtid
+            elif isinstance(event, HeartbeatLogEvent):
+                if all(position.contains(g) for g in end.by_domain):
+                    break
+            elif event.schema == database:
+                counts[gtid] += len(event.rows)
+    finally:
+        stream.close()
+    return counts

@@ -72,7 +72,7 @@ def apply_changes(tables: Tables, records: list[ChangeRecord],
     """Replay row changes on top of ``tables``; returns the transactions applied."""
     transactions = 0
     for record in records:
-        if record.operation in (Operation.HEARTBEAT, Operation.DDL):
+        if record.operation.is_marker or record.operation is Operation.DDL:
             continue
         table = tables.setdefault(record.table, {})
         if record.before is not None:

@@ -17,7 +17,7 @@ from types import TracebackType
 
 from confluent_kafka import KafkaException
 
-from cdc.avro.envelope import decode_envelope_v1
+from cdc.avro.envelope import decode_envelope
 from cdc.errors import CdcError
 from cdc.kafka.reader import read_last_committed
 from cdc.position import GtidPosition, parse_gtid
@@ -39,7 +39,7 @@ def captured_position(bootstrap_servers: str, changelog_topic: str) -> GtidPosit
         return None
     if stored is None:
         return None
-    record = decode_envelope_v1(stored.value, lambda *_: (None, None))
+    record = decode_envelope(stored.value, lambda *_: (None, None))
     return GtidPosition.parse(record.position.gtid_position)
 
 

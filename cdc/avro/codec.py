@@ -54,11 +54,11 @@ def encode_key(record: ChangeRecord, schema: TableSchema | None) -> bytes | None
     """The primary key of the record's row image, deterministically encoded.
 
     The bytes are the Avro encoding of the table's key schema: database, table, then the key
-    columns in key order. None for records without a row image (heartbeats, DDL) and for tables
+    columns in key order. None for records without a row image (markers, DDL) and for tables
     without a primary key.
     """
     image = record.image
-    if image is None or record.operation in (Operation.HEARTBEAT, Operation.DDL):
+    if image is None or record.operation.is_marker or record.operation is Operation.DDL:
         return None
     codec = _codec_for(record, schema)
     try:

@@ -1,10 +1,15 @@
 """The changelog record envelope and its Avro single-object framing.
 
-The published schema is ``schemas/changelog-record-v1.avsc``. The same schema is kept here so
-an installed package needs no file from the source tree; a unit test holds the two to the same
-fingerprint. A record is ``C3 01`` + the 8-byte little-endian CRC-64-AVRO fingerprint of the
-envelope schema + the Avro body, so a reader can tell which envelope version wrote it. The body
-is written field by field in the schema's order (``cdc.avro.binary``; see there for why).
+The published schemas are ``schemas/changelog-record-v1.avsc`` and ``-v2.avsc``. The same
+schemas are kept here so an installed package needs no file from the source tree; a unit test
+holds each pair to the same fingerprint. A record is ``C3 01`` + the 8-byte little-endian
+CRC-64-AVRO fingerprint of the envelope schema + the Avro body, so a reader can tell which
+envelope version wrote it. The body is written field by field in the schema's order
+(``cdc.avro.binary``; see there for why).
+
+v2 differs from v1 only by the ``START`` operation appended to the enum (the record a first
+start commits, naming where the changelog begins), so both bodies read alike: capture writes
+v2, and every reader takes both.
 """
 
 from __future__ import annotations
@@ -27,30 +32,38 @@ from cdc.changes import ChangeRecord, Operation, Row, SourcePosition
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 HEADER_SIZE = len(SINGLE_OBJECT_MARKER) + 8
 
-ENVELOPE_V1: dict[str, Any] = {
-    "type": "record",
-    "name": "ChangeRecord",
-    "namespace": "cdc.changelog",
-    "fields": [
-        {"name": "operation", "type": {
-            "type": "enum", "name": "Operation",
-            "symbols": ["INSERT", "UPDATE", "DELETE", "DDL", "HEARTBEAT"]}},
-        {"name": "database", "type": "string"},
-        {"name": "table", "type": "string"},
-        {"name": "schema_version", "type": "long"},
-        {"name": "before", "type": ["null", "bytes"], "default": None},
-        {"name": "after", "type": ["null", "bytes"], "default": None},
-        {"name": "statement", "type": ["null", "string"], "default": None},
-        {"name": "gtid", "type": "string"},
-        {"name": "gtid_position", "type": "string"},
-        {"name": "server_id", "type": "long"},
-        {"name": "binlog_file", "type": "string"},
-        {"name": "binlog_position", "type": "long"},
-        {"name": "commit_time_us", "type": "long"},
-        {"name": "transaction_index", "type": "long"},
-        {"name": "transaction_last", "type": "boolean"},
-    ],
-}
+_V1_OPERATIONS = ["INSERT", "UPDATE", "DELETE", "DDL", "HEARTBEAT"]
+_V2_OPERATIONS = [*_V1_OPERATIONS, "START"]
+
+
+def _envelope(operations: list[str]) -> dict[str, Any]:
+    return {
+        "type": "record",
+        "name": "ChangeRecord",
+        "namespace": "cdc.changelog",
+        "fields": [
+            {"name": "operation", "type": {
+                "type": "enum", "name": "Operation", "symbols": operations}},
+            {"name": "database", "type": "string"},
+            {"name": "table", "type": "string"},
+            {"name": "schema_version", "type": "long"},
+            {"name": "before", "type": ["null", "bytes"], "default": None},
+            {"name": "after", "type": ["null", "bytes"], "default": None},
+            {"name": "statement", "type": ["null", "string"], "default": None},
+            {"name": "gtid", "type": "string"},
+            {"name": "gtid_position", "type": "string"},
+            {"name": "server_id", "type": "long"},
+            {"name": "binlog_file", "type": "string"},
+            {"name": "binlog_position", "type": "long"},
+            {"name": "commit_time_us", "type": "long"},
+            {"name": "transaction_index", "type": "long"},
+            {"name": "transaction_last", "type": "boolean"},
+        ],
+    }
+
+
+ENVELOPE_V1 = _envelope(_V1_OPERATIONS)
+ENVELOPE_V2 = _envelope(_V2_OPERATIONS)
 
 
 def schema_fingerprint(schema: str | dict[str, Any]) -> bytes:
@@ -60,12 +73,15 @@ def schema_fingerprint(schema: str | dict[str, Any]) -> bytes:
 
 
 PARSED_ENVELOPE_V1 = parse_schema(ENVELOPE_V1)
+PARSED_ENVELOPE_V2 = parse_schema(ENVELOPE_V2)
 ENVELOPE_V1_HEADER = SINGLE_OBJECT_MARKER + schema_fingerprint(ENVELOPE_V1)
+ENVELOPE_V2_HEADER = SINGLE_OBJECT_MARKER + schema_fingerprint(ENVELOPE_V2)
 
-_OPERATION_SYMBOLS: list[str] = ENVELOPE_V1["fields"][0]["type"]["symbols"]
-_OPERATION_INDEX = {operation: _OPERATION_SYMBOLS.index(operation.name)
-                    for operation in Operation}
-_OPERATIONS = [Operation[symbol] for symbol in _OPERATION_SYMBOLS]
+_OPERATION_INDEX = {operation: _V2_OPERATIONS.index(operation.name) for operation in Operation}
+_OPERATIONS_BY_HEADER = {
+    ENVELOPE_V1_HEADER: [Operation[symbol] for symbol in _V1_OPERATIONS],
+    ENVELOPE_V2_HEADER: [Operation[symbol] for symbol in _V2_OPERATIONS],
+}
 
 
 ImageDecoder = Callable[[str, str, int, bytes | None, bytes | None],
@@ -74,8 +90,8 @@ ImageDecoder = Callable[[str, str, int, bytes | None, bytes | None],
 
 
 def encode_envelope(record: ChangeRecord, before: bytes | None, after: bytes | None) -> bytes:
-    """The single-object encoding of the v1 envelope, with the images already encoded."""
-    out = bytearray(ENVELOPE_V1_HEADER)
+    """The single-object encoding of the v2 envelope, with the images already encoded."""
+    out = bytearray(ENVELOPE_V2_HEADER)
     write_long(out, _OPERATION_INDEX[record.operation])
     write_string(out, record.database)
     write_string(out, record.table)
@@ -103,10 +119,14 @@ def encode_envelope(record: ChangeRecord, before: bytes | None, after: bytes | N
     return bytes(out)
 
 
-def decode_envelope_v1(data: bytes, decode_images: ImageDecoder) -> ChangeRecord:
-    """The record after a v1 header; raises AvroDecodeError for bytes that do not fit."""
+def decode_envelope(data: bytes, decode_images: ImageDecoder) -> ChangeRecord:
+    """The record after a v1 or v2 header; raises AvroDecodeError for bytes that do not fit
+    (an unknown header included)."""
+    operations = _OPERATIONS_BY_HEADER.get(data[:HEADER_SIZE])
+    if operations is None:
+        raise AvroDecodeError(f"unknown envelope header {data[:HEADER_SIZE].hex()}")
     reader = Reader(data, HEADER_SIZE)
-    operation = _OPERATIONS[reader.read_branch(len(_OPERATIONS))]
+    operation = operations[reader.read_branch(len(operations))]
     database, table = reader.read_string(), reader.read_string()
     schema_version = reader.read_long()
     before = reader.read_bytes() if reader.read_branch(2) else None
@@ -132,5 +152,5 @@ def decode_envelope_v1(data: bytes, decode_images: ImageDecoder) -> ChangeRecord
     )
 
 
-ENVELOPE_DECODERS = {ENVELOPE_V1_HEADER: decode_envelope_v1}
+ENVELOPE_DECODERS = dict.fromkeys(_OPERATIONS_BY_HEADER, decode_envelope)
 """Envelope decoders by their single-object header; a new envelope version adds an entry."""

@@ -53,7 +53,10 @@ def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: 
 
     Checks the source's settings and grants first (exit 2 with the fix when one is wrong),
     resumes from the last committed changelog record, and reconnects with backoff when the
-    source or Kafka goes away. SIGTERM or SIGINT stop it cleanly: the open Kafka transaction
+    source or Kafka goes away. On an empty changelog (the first start) it decides where the
+    changelog begins (capture.start, or the anchor of an older snapshot it would otherwise
+    leave behind) and commits that as the changelog's start record before streaming; from
+    then on capture.start is no longer read. SIGTERM or SIGINT stop it cleanly: the open Kafka transaction
     is committed at a source-transaction boundary or aborted, never half-written. A second
     capture for the same source fences this one, which then exits with status 3.
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from cdc.config import CaptureConfig, load_config
-from cdc.errors import CdcError, SourceCheckError
+from cdc.errors import CdcError
+from cdc.first_start_inputs import decide_start
+from cdc.kafka.errors import KafkaUnavailableError
+from cdc.start_status import changelog_beginning
 from cdc.startup_checks import (
     SourceFacts,
     check_position_available,
@@ -30,13 +34,17 @@ def check(config_path: Path, as_json: bool) -> None:
     binlog settings, GTIDs, the capture user's grants and the replica server id.
 
     Prints the source's flavor, version and binlog position, and warnings such as captured
-    tables without a primary key. Exits 0 when capture could start, 2 when not, naming each
-    problem and its fix.
+    tables without a primary key. Also where capture would start: while the changelog is
+    empty, where its first start would begin (capture.start, moved back to the anchor of a
+    snapshot it would otherwise leave behind); once the first start has committed its start
+    record, that capture resumes from the changelog and capture.start is no longer read.
+    Exits 0 when capture could start, 2 when not, naming each problem and its fix.
     """
     try:
         config = load_config(config_path, os.environ)
         facts = run_startup_checks(config)
-        warnings = [*facts.warnings, *start_position_warnings(config, facts)]
+        start = start_report(config, facts)
+        warnings = [*facts.warnings, *start.warnings]
     except CdcError as exc:
         if not as_json:
             raise
@@ -45,27 +53,45 @@ def check(config_path: Path, as_json: bool) -> None:
         # Not click's Exit: with standalone_mode=False click returns its code instead.
         sys.exit(exc.exit_status)
     if as_json:
-        click.echo(json.dumps(report(config, facts, warnings)))
+        click.echo(json.dumps(report(config, facts, warnings, start)))
     else:
-        click.echo(render(config, facts, warnings))
+        click.echo(render(config, facts, warnings, start))
 
 
-def start_position_warnings(config: CaptureConfig, facts: SourceFacts) -> list[str]:
-    """A ``gtid:`` start the binlog no longer holds is a warning, not an error: it is used
-    only while the changelog is empty, and a running capture resumes from the changelog."""
-    position = config.capture.start_gtid
-    if position is None:
-        return []
+@dataclass(frozen=True)
+class StartReport:
+    text: str
+    details: dict[str, object]
+    warnings: tuple[str, ...] = ()
+
+
+def start_report(config: CaptureConfig, facts: SourceFacts) -> StartReport:
+    """Where capture would start. A first start the source cannot serve (a ``gtid:`` start
+    it no longer has, one that leaves a snapshot behind) raises, as capture would."""
     try:
-        with connect_source(config) as conn:
-            check_position_available(conn, position, facts.flavor)
-    except SourceCheckError as exc:
-        return [f"capture.start {config.capture.start!r} cannot be used: {exc.message}; "
-                "while the changelog is empty capture would refuse to start"]
-    return []
+        beginning = changelog_beginning(config)
+    except KafkaUnavailableError as exc:
+        return StartReport("unknown: the changelog could not be read", {"applies": "unknown"}, (
+            f"the changelog could not be read ({exc.message}), so whether capture.start "
+            "applies is unknown",))
+    if beginning is not None:
+        return StartReport(
+            f"resumes from the changelog; {beginning.describe()}; capture.start is no longer "
+            "read", {"applies": "changelog", "began": beginning.as_dict()})
+    with connect_source(config) as conn:
+        decision = decide_start(config, conn, facts)
+        check_position_available(conn, str(decision.position), facts.flavor)
+    return StartReport(
+        f"first start: the changelog is empty; it would begin after GTID position "
+        f"{decision.position or '(empty)'}, chosen by {decision.describe()}, committed as its "
+        "start record before anything is captured",
+        {"applies": "capture.start", "would_begin_after": str(decision.position),
+         "rule": decision.rule, "snapshots": list(decision.snapshot_ids)},
+        decision.warnings)
 
 
-def report(config: CaptureConfig, facts: SourceFacts, warnings: list[str]) -> dict[str, object]:
+def report(config: CaptureConfig, facts: SourceFacts, warnings: list[str],
+           start: StartReport) -> dict[str, object]:
     return {
         "ok": True,
         "source": config.source.dsn.redacted(),
@@ -76,10 +102,12 @@ def report(config: CaptureConfig, facts: SourceFacts, warnings: list[str]) -> di
         "changelog_topic": config.changelog_topic,
         "schemas_topic": config.schemas_topic,
         "transactional_id": config.transactional_id,
+        "start": start.details,
     }
 
 
-def render(config: CaptureConfig, facts: SourceFacts, warnings: list[str]) -> str:
+def render(config: CaptureConfig, facts: SourceFacts, warnings: list[str],
+           start: StartReport) -> str:
     dsn, capture = config.source.dsn, config.capture
     lines = [
         f"source      {dsn.host}:{dsn.port} as {dsn.user} ({config.source.name})",
@@ -89,7 +117,8 @@ def render(config: CaptureConfig, facts: SourceFacts, warnings: list[str]) -> st
         f"{facts.gtid_binlog_pos or '(empty)'}",
         f"tables      include {', '.join(capture.include)}; exclude "
         f"{', '.join(capture.exclude) or '(none)'}",
-        f"start       {capture.start} (when the changelog is empty)",
+        f"start       {start.text}",
+        f"            (capture.start = {capture.start!r})",
         f"topics      {config.changelog_topic}, {config.schemas_topic}",
     ]
     lines += [f"warning: {warning}" for warning in warnings]

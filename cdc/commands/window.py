@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 
-from cdc.changes import Operation
 from cdc.config import CaptureConfig, load_config
 from cdc.errors import CdcError
 from cdc.position import GtidPosition
-from cdc.snapshot.catalog import configured_store, read_catalog
+from cdc.snapshot.catalog import configured_store, read_catalog_if_any
 from cdc.snapshot.changelog import Changelog
+from cdc.snapshot.manifest import Manifest
+from cdc.start_status import ChangelogBeginning, changelog_beginning
 from cdc.startup_checks.queries import connect_source, gtid_binlog_pos
 
 
@@ -27,16 +28,22 @@ def window(config_path: Path, as_json: bool) -> None:
     time it was taken) to the last transaction captured in the changelog, and how far that is
     behind the source now (the recovery point objective, RPO).
 
+    Also where the changelog begins (its start record, committed by capture's first start
+    before anything else): until that commit nothing is backed up, and a snapshot whose
+    anchor lies before the beginning can never be restored (listed as unusable, with why).
+
     On MariaDB commit times are whole seconds, so a time point is exact to the second; GTIDs
     and named marks are exact."""
     config = load_config(config_path, os.environ)
-    catalog = read_catalog(configured_store(config))
-    changelog = Changelog(config)
-    tail = changelog.tail()
+    catalog = read_catalog_if_any(configured_store(config))
+    beginning = changelog_beginning(config)
+    # No committed record yet: the topic may not even exist, and there is no tail to read.
+    tail = None if beginning is None else Changelog(config).tail()
     now = datetime.now(UTC)
+    usable, unusable = split_by_beginning(catalog.manifests, beginning)
     earliest = None
-    if catalog.manifests:
-        oldest = catalog.manifests[0]
+    if usable:
+        oldest = usable[0]
         earliest = {"time": _next_second(oldest.created_at).isoformat(),
                     "gtid_position": oldest.anchor.gtid_position,
                     "snapshot_id": oldest.snapshot_id}
@@ -45,11 +52,14 @@ def window(config_path: Path, as_json: bool) -> None:
         offset, record = tail
         captured_at = datetime.fromtimestamp(record.commit_time_us / 1e6, UTC)
         latest = {"time": captured_at.isoformat(), "gtid_position": record.position.gtid_position,
-                  "offset": offset, "idle_heartbeat": record.operation is Operation.HEARTBEAT}
+                  "offset": offset, "idle_heartbeat": record.operation.is_marker}
     source = _source_position(config)
-    result: dict[str, object] = {"earliest": earliest, "latest": latest, "now": now.isoformat(),
-              "source_gtid_position": None if source is None else str(source),
-              "rpo_seconds": None, "transactions_behind": None}
+    result: dict[str, object] = {
+        "earliest": earliest, "latest": latest, "now": now.isoformat(),
+        "changelog_start": None if beginning is None else beginning.as_dict(),
+        "unusable_snapshots": unusable,
+        "source_gtid_position": None if source is None else str(source),
+        "rpo_seconds": None, "transactions_behind": None}
     if latest is not None:
         captured = GtidPosition.parse(str(latest["gtid_position"]))
         behind = _transactions_behind(captured, source) if source is not None else None
@@ -60,7 +70,27 @@ def window(config_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(_text(result, catalog.store.url))
+    click.echo(_text(result, catalog.store.url, beginning, unusable))
+
+
+def split_by_beginning(manifests: tuple[Manifest, ...], beginning: ChangelogBeginning | None
+                       ) -> tuple[list[Manifest], list[dict[str, str]]]:
+    """The snapshots the changelog continues (oldest first), and the others with the reason:
+    an anchor before the changelog's beginning leaves transactions no backup holds."""
+    if beginning is None or beginning.decision is None:
+        return list(manifests), []
+    start = beginning.decision.position
+    usable, unusable = [], []
+    for manifest in manifests:
+        anchor = GtidPosition.parse(manifest.anchor.gtid_position)
+        if start.at_or_before(anchor):
+            usable.append(manifest)
+        else:
+            unusable.append({"snapshot_id": manifest.snapshot_id,
+                             "reason": f"its anchor {anchor or '(empty)'} is before the "
+                                       f"changelog's beginning ({start}): the transactions "
+                                       "between them are in no backup"})
+    return usable, unusable
 
 
 def _next_second(moment: datetime) -> datetime:
@@ -87,15 +117,24 @@ def _transactions_behind(captured: GtidPosition, source: GtidPosition) -> int:
     return behind
 
 
-def _text(result: dict[str, object], store_url: str) -> str:
+def _text(result: dict[str, object], store_url: str, beginning: ChangelogBeginning | None,
+          unusable: list[dict[str, str]]) -> str:
     lines = []
+    if beginning is None:
+        lines.append("begins:   nothing yet: capture has not committed its start record, and no "
+                     "transaction is backed up until it does ('cdc check' shows where it will "
+                     "begin)")
+    else:
+        lines.append(f"begins:   {beginning.describe()}")
     earliest = result["earliest"]
     if isinstance(earliest, dict):
         lines.append(f"earliest: {earliest['time']}  GTID {earliest['gtid_position'] or '(none)'}"
                      f"  (snapshot {earliest['snapshot_id']})")
     else:
-        lines.append(f"earliest: none: no snapshot in {store_url} yet; take one with "
+        lines.append(f"earliest: none: no usable snapshot in {store_url} yet; take one with "
                      "'cdc snapshot'")
+    for entry in unusable:
+        lines.append(f"unusable: snapshot {entry['snapshot_id']}: {entry['reason']}")
     latest = result["latest"]
     if isinstance(latest, dict):
         lines.append(f"latest:   {latest['time']}  GTID {latest['gtid_position']}  "
@@ -104,6 +143,8 @@ def _text(result: dict[str, object], store_url: str) -> str:
         lines.append("latest:   none: the changelog is empty; is capture running?")
     if result["source_gtid_position"] is None:
         lines.append("source:   unreachable; the RPO below is the time since the last capture")
+    elif result["transactions_behind"] is None:
+        lines.append(f"source:   GTID {result['source_gtid_position']}; nothing is captured yet")
     else:
         lines.append(f"source:   GTID {result['source_gtid_position']}, "
                      f"{result['transactions_behind']} transaction(s) not captured yet")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from cdc.avro.codec import SchemaLookup, decode_record
 from cdc.changelog_store import load_registry
-from cdc.changes import ChangeRecord, Operation
+from cdc.changes import ChangeRecord
 from cdc.kafka.reader import read_committed, read_last_committed
 from cdc.position import GtidPosition, parse_gtid
 
@@ -23,9 +23,9 @@ Probe = Callable[[int], tuple[int, ChangeRecord] | None]
 
 
 def after_anchor(record: ChangeRecord, anchor: GtidPosition) -> bool:
-    """Whether the record's transaction committed after the anchor (a heartbeat: whether
-    capture had read past the anchor when it wrote it)."""
-    if record.operation is Operation.HEARTBEAT:
+    """Whether the record's transaction committed after the anchor (a heartbeat or the start
+    record: whether capture had read past the anchor when it wrote it)."""
+    if record.operation.is_marker:
         return not reached_only_up_to(record, anchor)
     return not anchor.contains(parse_gtid(record.position.gtid))
 

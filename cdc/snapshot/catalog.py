@@ -14,6 +14,7 @@ from cdc.snapshot.encryption import EncryptionKey, load_key
 from cdc.snapshot.errors import SnapshotError
 from cdc.snapshot.manifest import Manifest, TableEntry, parse_manifest
 from cdc.snapshot.store import S3Settings, SnapshotStore, open_store
+from cdc.snapshot.store_file import FileSnapshotStore
 from cdc.snapshot.take import column_from_json
 
 
@@ -60,6 +61,14 @@ def read_catalog(store: SnapshotStore) -> Catalog:
             damaged.append((snapshot_id, exc))
     manifests.sort(key=lambda m: (m.created_at, m.snapshot_id))
     return Catalog(store, tuple(manifests), tuple(damaged))
+
+
+def read_catalog_if_any(store: SnapshotStore) -> Catalog:
+    """The catalog, empty for a file store whose directory the first snapshot has not made
+    yet (``read_catalog`` refuses that, since a mistyped path looks the same)."""
+    if isinstance(store, FileSnapshotStore) and not store.root.exists():
+        return Catalog(store, ())
+    return read_catalog(store)
 
 
 def manifest_location(store: SnapshotStore, snapshot_id: str) -> str:

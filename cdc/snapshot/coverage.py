@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cdc.changes import ChangeRecord, Operation
+from cdc.changes import ChangeRecord
 from cdc.position import Gtid, GtidPosition, parse_gtid
 from cdc.snapshot.anchor_offset import reached_only_up_to
 
@@ -47,7 +47,7 @@ def check_coverage(anchor: GtidPosition, before_start: ChangeRecord | None,
     first = True
     for offset, record in records:
         report.records += 1
-        if record.operation is Operation.HEARTBEAT:
+        if record.operation.is_marker:
             continue
         gtid = parse_gtid(record.position.gtid)
         if first:

@@ -160,7 +160,7 @@ def _update_after_an_insert_in_its_commit(
             if inserted is not None and ended > 20 and account not in touched:
                 return offset, record, inserted
             touched.add(account)
-        if record.transaction_last and record.operation is not Operation.HEARTBEAT:
+        if record.transaction_last and not record.operation.is_marker:
             ended += 1
             if ended % per_commit == 0:
                 inserted = None

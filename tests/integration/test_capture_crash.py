@@ -11,12 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication.event import HeartbeatLogEvent, MariadbGtidEvent
-from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
-from cdc.dsn import parse_dsn
-from cdc.position import GtidPosition, parse_gtid
 from tests.capture_helpers import (
     CaptureSetup,
     capture_env,
@@ -25,6 +20,7 @@ from tests.capture_helpers import (
     kill,
     replay,
     run_capture_until_caught_up,
+    source_row_counts_by_gtid,
     start_capture,
     transactions,
     wait_for_changelog_to_reach,
@@ -50,38 +46,6 @@ def workload(stack_env: StackEnv, database: str, *args: str) -> subprocess.Popen
 def finish(process: subprocess.Popen[bytes]) -> None:
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr.decode()
-
-
-def source_row_counts_by_gtid(stack_env: StackEnv, start: str, database: str) -> Counter[str]:
-    """Row changes per GTID for one database, read straight from the source's binlog.
-
-    Blocking mode, stopped at the first heartbeat once the source's current position has
-    been read: a non-blocking dump was seen to break off mid-file on large binlogs.
-    """
-    end = GtidPosition.parse(current_gtid_position(stack_env))
-    dsn = parse_dsn(stack_env["CDC_SOURCE_CAPTURE_DSN"])
-    stream = BinLogStreamReader(
-        connection_settings={"host": dsn.host, "port": dsn.port, "user": dsn.user,
-                             "password": dsn.password},
-        server_id=59999, is_mariadb=True, auto_position=start, blocking=True,
-        slave_heartbeat=0.5, only_schemas=[database],
-        only_events=[MariadbGtidEvent, WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent,
-                     HeartbeatLogEvent])
-    counts: Counter[str] = Counter()
-    position = GtidPosition.parse(start)
-    try:
-        for event in stream:
-            if isinstance(event, MariadbGtidEvent):
-                position = position.advanced(parse_gtid(event.gtid))
-                gtid = event.gtid
-            elif isinstance(event, HeartbeatLogEvent):
-                if all(position.contains(g) for g in end.by_domain):
-                    break
-            elif event.schema == database:
-                counts[gtid] += len(event.rows)
-    finally:
-        stream.close()
-    return counts
 
 
 def assert_changelog_equals_source(stack_env: StackEnv, setup: CaptureSetup, start: str) -> None:

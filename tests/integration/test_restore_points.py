@@ -19,7 +19,6 @@ from typing import Any
 import psycopg2
 import pytest
 
-from cdc.changes import Operation
 from cdc.config import load_config
 from cdc.dsn import parse_dsn
 from cdc.snapshot.changelog import Changelog
@@ -64,7 +63,7 @@ def _last_transaction(config: Path) -> str:
     assert tail is not None
     last = ""
     for offset, record in changelog.records_from(0):
-        if record.operation is not Operation.HEARTBEAT and record.transaction_last:
+        if not record.operation.is_marker and record.transaction_last:
             last = record.position.gtid
         if offset >= tail[0]:
             break

@@ -21,9 +21,16 @@ from cdc.avro.codec import (
     table_schema_from_bytes,
     table_schema_to_bytes,
 )
-from cdc.avro.envelope import ENVELOPE_V1, ENVELOPE_V1_HEADER, schema_fingerprint
+from cdc.avro.envelope import (
+    ENVELOPE_V1,
+    ENVELOPE_V1_HEADER,
+    ENVELOPE_V2,
+    ENVELOPE_V2_HEADER,
+    PARSED_ENVELOPE_V1,
+    schema_fingerprint,
+)
 from cdc.avro.errors import RecordFormatError
-from cdc.avro.row_schema import avro_field_names, avro_row_schema
+from cdc.avro.row_schema import avro_field_names, avro_row_schema, row_codec
 from cdc.changes import ChangeRecord, Column, Operation, Row, SourcePosition, TableSchema
 from cdc.errors import CdcError, TypeMappingError
 from cdc.values import ZERO_DATETIME, ZeroDate
@@ -71,12 +78,48 @@ def _lookup(database: str, table: str, version: int) -> TableSchema:
     return PAYMENTS
 
 
-def test_published_envelope_schema_is_the_one_in_use() -> None:
-    published = json.loads((SCHEMAS_DIR / "changelog-record-v1.avsc").read_text())
+@pytest.mark.parametrize(("name", "header", "envelope"), [
+    ("changelog-record-v1.avsc", ENVELOPE_V1_HEADER, ENVELOPE_V1),
+    ("changelog-record-v2.avsc", ENVELOPE_V2_HEADER, ENVELOPE_V2),
+])
+def test_published_envelope_schemas_are_the_ones_in_use(name: str, header: bytes,
+                                                        envelope: dict[str, object]) -> None:
+    published = json.loads((SCHEMAS_DIR / name).read_text())
     assert published["namespace"] == "cdc.changelog"
     canonical = to_parsing_canonical_form(parse_schema(published))
-    assert ENVELOPE_V1_HEADER[2:] == bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
-    assert [f["name"] for f in published["fields"]] == [f["name"] for f in ENVELOPE_V1["fields"]]
+    assert header[2:] == bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
+    fields = envelope["fields"]
+    assert isinstance(fields, list)
+    assert [f["name"] for f in published["fields"]] == [f["name"] for f in fields]
+
+
+def test_v1_records_still_decode() -> None:
+    # Changelogs written before the start record existed hold v1 envelopes: same body, the
+    # v1 enum. Written here by fastavro itself, then read back by the project's decoder.
+    for operation in (Operation.INSERT, Operation.HEARTBEAT):
+        record = _record(operation, before=None)
+        data = io.BytesIO()
+        data.write(ENVELOPE_V1_HEADER)
+        schemaless_writer(data, PARSED_ENVELOPE_V1, {
+            "operation": operation.name, "database": "shop", "table": "payments",
+            "schema_version": 3, "before": None,
+            "after": row_codec(PAYMENTS).encode(ROW), "statement": None,
+            "gtid": POSITION.gtid, "gtid_position": POSITION.gtid_position,
+            "server_id": POSITION.server_id, "binlog_file": POSITION.binlog_file,
+            "binlog_position": POSITION.binlog_position,
+            "commit_time_us": record.commit_time_us, "transaction_index": 0,
+            "transaction_last": True,
+        })
+        assert decode_record(data.getvalue(), _lookup) == record
+
+
+def test_a_start_record_cannot_hide_in_a_v1_header() -> None:
+    # START is index 5: only the v2 enum has it, so a v1 header with it is corrupt.
+    start = _record(Operation.START, database="", table="", before=None, after=None,
+                    schema_version=0)
+    data = encode_record(start, None)
+    with pytest.raises(RecordFormatError):
+        decode_record(ENVELOPE_V1_HEADER + data[10:], _lookup)
 
 
 def test_fingerprint_is_the_avro_specs_crc64_little_endian() -> None:
@@ -87,7 +130,7 @@ def test_fingerprint_is_the_avro_specs_crc64_little_endian() -> None:
 def test_records_start_with_the_single_object_header() -> None:
     data = encode_record(_record(), PAYMENTS)
     assert data[:2] == b"\xc3\x01"
-    assert data[:10] == ENVELOPE_V1_HEADER
+    assert data[:10] == ENVELOPE_V2_HEADER
 
 
 def test_every_operation_round_trips() -> None:
@@ -99,6 +142,8 @@ def test_every_operation_round_trips() -> None:
                 schema_version=4),
         _record(Operation.HEARTBEAT, database="", table="", before=None, after=None,
                 schema_version=0, transaction_index=0),
+        _record(Operation.START, database="", table="", before=None, after=None,
+                statement='{"rule": "current"}', schema_version=0, transaction_index=0),
     ]
     for record in records:
         schema = PAYMENTS if record.image is not None else None

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdc.avro.codec import decode_record, encode_key, encode_record
-from cdc.avro.envelope import ENVELOPE_V1_HEADER, PARSED_ENVELOPE_V1
+from cdc.avro.envelope import ENVELOPE_V2_HEADER, PARSED_ENVELOPE_V2
 from cdc.avro.row_schema import avro_field_names, avro_key_schema, avro_row_schema, row_codec
 from cdc.changes import ChangeRecord, Column, Operation, Row, SourcePosition, TableSchema
 from cdc.values import TIME_LIMIT, ZERO_DATE, ZERO_DATETIME, ZeroDate, ZeroDateTime
@@ -289,8 +289,8 @@ def test_envelope_bytes_are_what_fastavro_writes(*, text: str, statement: str | 
     for candidate in (record, with_image):
         ours = encode_record(candidate, schema if candidate.after else None)
         expected = io.BytesIO()
-        expected.write(ENVELOPE_V1_HEADER)
-        schemaless_writer(expected, PARSED_ENVELOPE_V1, {
+        expected.write(ENVELOPE_V2_HEADER)
+        schemaless_writer(expected, PARSED_ENVELOPE_V2, {
             "operation": candidate.operation.name, "database": candidate.database,
             "table": candidate.table, "schema_version": candidate.schema_version,
             "before": None,

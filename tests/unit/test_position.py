@@ -37,3 +37,30 @@ def test_empty_position_is_falsy_and_prints_empty() -> None:
 def test_malformed_positions_are_refused_with_the_form(text: str) -> None:
     with pytest.raises(ConfigError):
         GtidPosition.parse(text)
+
+
+@pytest.mark.parametrize(("mine", "other", "expected"), [
+    ("", "0-1-5", True),             # holding nothing, reading on misses nothing
+    ("0-1-5", "0-1-5", True),
+    ("0-1-4", "0-1-5", True),
+    ("0-1-6", "0-1-5", False),
+    ("0-1-5", "", False),            # the other holds nothing of domain 0
+    ("0-1-5,1-1-2", "0-1-9", False),  # domain 1's first two are past the other
+    ("0-1-5", "0-1-9,1-1-2", True),
+])
+def test_at_or_before_compares_every_domain(mine: str, other: str, expected: bool) -> None:
+    assert GtidPosition.parse(mine).at_or_before(GtidPosition.parse(other)) is expected
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("0-1-5", "0-1-9", "0-1-5"),
+    ("0-1-9", "0-2-5", "0-2-5"),     # the lower GTID keeps its own server id
+    ("0-1-9,1-1-2", "0-1-5", "0-1-5"),
+    ("0-1-9,1-1-2", "0-1-12,1-3-1", "0-1-9,1-3-1"),
+    ("", "0-1-5", ""),
+])
+def test_meet_is_the_lower_position_per_domain(a: str, b: str, expected: str) -> None:
+    left, right = GtidPosition.parse(a), GtidPosition.parse(b)
+    assert str(left.meet(right)) == expected == str(right.meet(left))
+    assert left.meet(right).at_or_before(left)
+    assert left.meet(right).at_or_before(right)

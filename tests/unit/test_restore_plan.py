@@ -465,3 +465,34 @@ def test_the_plan_replays_from_the_newest_eligible_snapshot_to_the_resolved_tran
         assert result.replay_from_offset is result.replay_to_offset is None
     if resolved >= 0:
         assert result.target_gtid == str(txs[resolved].gtid)
+
+
+# --- the changelog's start record --------------------------------------------------------------
+
+def test_a_snapshot_before_the_changelogs_beginning_is_named_as_never_restorable() -> None:
+    # The bad-input report's case: capture first started past the snapshot's anchor (before the
+    # start record existed), so the anchor's successors are in no backup; "wait for capture to
+    # catch up" would never come true.
+    began_late = ChangelogSummary((TX4, TX5, TX6), log_start_offset=8, log_end_offset=18,
+                                  begins_after=GtidPosition.parse("0-1-3"))
+    early = snap("early", "0-1-1", None, created=0.5)
+    with pytest.raises(PointOutsideWindowError) as caught:
+        plan("latest", [early], began_late)
+    assert "snapshot(s) early can never be restored: the changelog begins after GTID " \
+           "position 0-1-3, past their anchors" in caught.value.hint
+    assert "wait for it to catch up" not in caught.value.hint
+    later = snap("later", "0-1-3", 8, created=3)
+    result = plan("latest", [early, later], began_late)
+    assert (result.snapshot_id, result.replay_from_offset) == ("later", 8)
+
+
+def test_with_a_start_record_a_first_transaction_past_the_anchors_successor_is_no_gap() -> None:
+    # 0-1-4 touched only tables capture leaves out, so the changelog (begun after 0-1-3, the
+    # snapshot's anchor) has 0-1-5 first: without the start record this looked like a gap.
+    began = ChangelogSummary((TX5, TX6), log_start_offset=12, log_end_offset=18,
+                             begins_after=GtidPosition.parse("0-1-3"))
+    snapshot = snap("s", "0-1-3", None, created=3)
+    result = plan("latest", [snapshot], began)
+    assert (result.snapshot_id, result.transactions, result.target_gtid) == ("s", 2, "0-1-6")
+    with pytest.raises(ChangelogGapError, match="begins at transaction 0-1-5"):
+        plan("latest", [snapshot], ChangelogSummary((TX5, TX6), 12, 18))

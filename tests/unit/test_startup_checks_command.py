@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cdc.cli import main
-from cdc.commands.check import render, report
+from cdc.commands.check import StartReport, render, report
 from cdc.config import load_config
 from cdc.source_requirements import Flavor
 from cdc.startup_checks import SourceFacts
@@ -46,15 +46,24 @@ def test_with_json_the_error_is_one_object_on_stdout(
                    "exit_status": 2}
 
 
+START = StartReport("first start: the changelog is empty; it would begin after GTID position "
+                    "0-1001-17, chosen by ...", {"applies": "capture.start",
+                                               "would_begin_after": "0-1001-17"})
+
+
 def test_what_check_prints_when_capture_can_start() -> None:
     config = load_config(REPO_ROOT / "examples" / "cdc.toml", {})
-    text = render(config, FACTS, list(FACTS.warnings))
+    text = render(config, FACTS, list(FACTS.warnings), START)
     assert "server      mariadb 10.11.19-MariaDB" in text
     assert "server ids  source 1001, capture 2001" in text
     assert "binlog      mariadb-bin.000002:4711, GTID position 0-1001-17" in text
     assert "warning: gtid_strict_mode is OFF: ..." in text
+    assert "start       first start: the changelog is empty; it would begin after GTID " \
+        "position 0-1001-17" in text
+    assert "            (capture.start = 'current')" in text
     assert text.endswith("capture can start")
-    as_json = report(config, FACTS, list(FACTS.warnings))
+    as_json = report(config, FACTS, list(FACTS.warnings), START)
+    assert as_json["start"] == {"applies": "capture.start", "would_begin_after": "0-1001-17"}
     assert as_json["ok"] is True
     assert as_json["source"] == "mysql://cdc_capture@127.0.0.1:13306/"
     assert as_json["tables_without_primary_key"] == ["shop.notes"]
