@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from cdc.binlog.events import (
     BinlogCoordinates,
+    EncodedImages,
     QueryStatement,
     RowImages,
     SourceEvent,
@@ -37,6 +38,9 @@ class Emission:
     """The table schema version that encodes the record's row images."""
     publish_schema: bool
     """The schema version is new: publish it with (before) this record."""
+    encoded: EncodedImages | None = None
+    """The row change's (before, after, key) as Avro bytes, when the fast path made them;
+    the record's own images are then None."""
 
 
 @dataclass
@@ -45,6 +49,12 @@ class _OpenTransaction:
     position_after: GtidPosition
     commit_time_us: int
     next_index: int = 0
+    gtid_text: str = ""
+    position_text: str = ""
+
+    def __post_init__(self) -> None:
+        # Every record of the transaction carries these: made once, not once per record.
+        self.gtid_text, self.position_text = str(self.gtid), str(self.position_after)
 
 
 class Assembler:
@@ -53,6 +63,7 @@ class Assembler:
         self.position = position
         self.registry = registry
         self._includes = includes
+        self._included: dict[tuple[str, str], bool] = {}
         self._open: _OpenTransaction | None = None
         self._held: Emission | None = None
         self.last_coordinates: BinlogCoordinates | None = None
@@ -117,7 +128,7 @@ class Assembler:
         record = ChangeRecord(
             operation=operation, database=database, table=table, schema_version=version,
             before=before, after=after, statement=statement,
-            position=SourcePosition(str(tx.gtid), str(tx.position_after), tx.gtid.server_id,
+            position=SourcePosition(tx.gtid_text, tx.position_text, tx.gtid.server_id,
                                     coordinates.file, coordinates.position),
             commit_time_us=tx.commit_time_us, transaction_index=tx.next_index,
             transaction_last=False,
@@ -133,7 +144,11 @@ class Assembler:
     def _rows(self, event: RowImages) -> list[Emission]:
         tx = self._require_open("a row change")
         self.last_coordinates = event.coordinates
-        if not self._includes(event.database, event.table):
+        included = self._included.get((event.database, event.table))
+        if included is None:
+            included = self._included[(event.database, event.table)] = self._includes(
+                event.database, event.table)
+        if not included:
             return []
         schema, new = self.registry.resolve(event.database, event.table, event.columns,
                                             event.primary_key)
@@ -143,6 +158,13 @@ class Assembler:
                                   table=event.table, version=schema.version, images=images,
                                   statement=None, coordinates=event.coordinates)
             out += self._hold(Emission(record, schema, new))
+            new = False
+        for encoded in event.encoded or ():
+            record = self._record(tx, event.operation, database=event.database,
+                                  table=event.table, version=schema.version,
+                                  images=(None, None), statement=None,
+                                  coordinates=event.coordinates)
+            out += self._hold(Emission(record, schema, new, encoded))
             new = False
         return out
 

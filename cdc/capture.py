@@ -38,6 +38,7 @@ from cdc.avro.codec import (
     schema_topic_key,
     table_schema_to_bytes,
 )
+from cdc.avro.envelope import encode_envelope
 from cdc.binlog.events import SourceIdle
 from cdc.binlog.reader import BinlogSource, SourceConnectionError
 from cdc.capture_metrics import CaptureMetrics
@@ -214,6 +215,7 @@ class Capture:
             if source is not None:
                 source.close()
             writer.abort()
+            self.metrics.forget_uncommitted()
 
     def _pump(self, source: BinlogSource, writer: ChangelogWriter, assembler: Assembler) -> None:
         interval_s = self.config.kafka.commit_interval_ms / 1000
@@ -274,7 +276,12 @@ class Capture:
         if emission.publish_schema and schema is not None:
             writer.write_schema(schema_topic_key(schema.database, schema.table, schema.version),
                                 table_schema_to_bytes(schema))
-        writer.write(encode_key(record, schema), encode_record(record, schema),
+        if emission.encoded is not None:
+            before, after, key = emission.encoded
+            value = encode_envelope(record, before, after)
+        else:
+            key, value = encode_key(record, schema), encode_record(record, schema)
+        writer.write(key, value,
                      lambda: f"the {record.operation.value} of a row of {record.database}."
                              f"{record.table} (GTID {record.position.gtid})")
         self._uncommitted_records += 1

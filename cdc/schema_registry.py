@@ -46,7 +46,9 @@ class SchemaRegistry:
         key = (database, table)
         latest = self.latest(database, table)
         pending = self._pending_version.pop(key, None)
-        if latest is not None and pending is None and latest.columns == columns \
+        # The same table map gives the same tuple: identity first, equality after.
+        if latest is not None and pending is None \
+                and (latest.columns is columns or latest.columns == columns) \
                 and latest.primary_key == primary_key:
             return latest, False
         version = pending if pending is not None else (latest.version if latest else 0) + 1

@@ -53,9 +53,10 @@ def current_gtid_position(stack_env: StackEnv) -> str:
 
 
 def write_capture_config(directory: Path, stack_env: StackEnv, database: str, start: str,
-                         *, extra_capture: str = "", extra_kafka: str = "") -> CaptureSetup:
+                         *, extra_capture: str = "", extra_kafka: str = "",
+                         prefix: str = "") -> CaptureSetup:
     """A config that captures one database into topics of its own, from ``start``."""
-    prefix = f"test.{database}"
+    prefix = prefix or f"test.{database}"
     server_id = 50000 + secrets.randbelow(10000)
     path = directory / f"{database}.toml"
     path.write_text(
@@ -87,10 +88,12 @@ def capture_env(tz: str | None = None) -> dict[str, str]:
 
 
 def run_capture_until_caught_up(setup: CaptureSetup, tz: str | None = None,
-                                timeout: float = 300) -> subprocess.CompletedProcess[str]:
+                                timeout: float = 300, *, extra_env: dict[str, str] | None = None,
+                                ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CDC, "capture", "--config", str(setup.config_path), "--until-caught-up", "--json"],
-        env=capture_env(tz), capture_output=True, text=True, timeout=timeout, check=False)
+        env={**capture_env(tz), **(extra_env or {})}, capture_output=True, text=True,
+        timeout=timeout, check=False)
 
 
 def start_capture(setup: CaptureSetup, log_path: Path,

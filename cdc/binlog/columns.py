@@ -12,6 +12,7 @@ from typing import Any
 from pymysqlreplication.constants import FIELD_TYPE
 
 from cdc.binlog.decoders import MAX_BYTES_PER_CHARACTER, SUPPORTED_CHARSETS
+from cdc.binlog.fast_rows import compile_fast_plan
 from cdc.binlog.library_fixes import ANNOTATED_MARK
 from cdc.binlog.row_decoder import ColumnLayout, RowPlan, UnsupportedLayout, compile_plan
 from cdc.changes import Column
@@ -42,6 +43,8 @@ _TEMPORAL = {
 }
 _COLUMNS_ATTRIBUTE = "_cdc_columns"
 _PLAN_ATTRIBUTE = "_cdc_row_plan"
+_FAST_PLAN_ATTRIBUTE = "_cdc_fast_plan"
+_CHECKED_KEY_ATTRIBUTE = "_cdc_checked_key"
 # MariaDB and MySQL send every TEXT/BLOB size as BLOB with the size of its length prefix.
 _BLOB_SIZES = {1: "tiny", 2: "", 3: "medium", 4: "long"}
 
@@ -64,16 +67,29 @@ def row_plan_of(table: Any) -> RowPlan | None:
     """The compiled row decoder of a table map, or None when a column needs the library's
     own decoding (MySQL's binary JSON). Kept on the table map, like its columns."""
     if not hasattr(table, _PLAN_ATTRIBUTE):
-        columns = columns_from_table_map(table)
-        layouts = tuple(ColumnLayout(lib.type, _layout_length(lib), column)
-                        for lib, column in zip(table.columns, columns, strict=True))
         try:
-            plan: RowPlan | None = compile_plan(f"{table.schema}.{table.table}", layouts)
+            plan: RowPlan | None = compile_plan(f"{table.schema}.{table.table}",
+                                                _layouts(table))
         except UnsupportedLayout:
             plan = None
         setattr(table, _PLAN_ATTRIBUTE, plan)
     found: RowPlan | None = getattr(table, _PLAN_ATTRIBUTE)
     return found
+
+
+def fast_plan_of(table: Any) -> Any | None:
+    """The compiled fast path's plan of a table map (``fast_rows``), or None when its rows
+    go the reference way. Kept on the table map."""
+    if not hasattr(table, _FAST_PLAN_ATTRIBUTE):
+        setattr(table, _FAST_PLAN_ATTRIBUTE, compile_fast_plan(
+            table.schema, table.table, _layouts(table), primary_key_of(table)))
+    return getattr(table, _FAST_PLAN_ATTRIBUTE)
+
+
+def _layouts(table: Any) -> tuple[ColumnLayout, ...]:
+    columns = columns_from_table_map(table)
+    return tuple(ColumnLayout(lib.type, _layout_length(lib), column)
+                 for lib, column in zip(table.columns, columns, strict=True))
 
 
 def _layout_length(lib: Any) -> int:
@@ -88,9 +104,12 @@ def _layout_length(lib: Any) -> int:
 
 def primary_key_of(table: Any) -> tuple[str, ...]:
     """The primary key's column names in key order (not column order); () without a key."""
-    _require_annotations(table)
-    key: tuple[str, ...] = table._cdc_primary_key
-    return key
+    checked: tuple[str, ...] | None = getattr(table, _CHECKED_KEY_ATTRIBUTE, None)
+    if checked is None:
+        _require_annotations(table)
+        checked = table._cdc_primary_key
+        setattr(table, _CHECKED_KEY_ATTRIBUTE, checked)
+    return checked
 
 
 def _require_annotations(table: Any) -> None:

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from cdc.changes import Column, Operation, Row
 from cdc.position import Gtid
 
+EncodedImages = tuple[bytes | None, bytes | None, bytes | None]
+"""(before, after, key) of one row change as Avro bytes: the row schema's encoding of each
+image (None where there is none) and the key schema's encoding of the key (None without
+one)."""
+
 
 @dataclass(frozen=True)
 class BinlogCoordinates:
@@ -35,6 +40,8 @@ class RowImages:
     images: tuple[tuple[Row | None, Row | None], ...]
     """(before, after) per row: before is None for inserts, after is None for deletes."""
     coordinates: BinlogCoordinates
+    encoded: tuple[EncodedImages, ...] | None = None
+    """Set instead of ``images`` (then empty) when the fast path encoded the rows already."""
 
 
 @dataclass(frozen=True)

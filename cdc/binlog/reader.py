@@ -34,7 +34,12 @@ from pymysqlreplication.row_event import (
 )
 
 from cdc.binlog import library_fixes
-from cdc.binlog.columns import columns_from_table_map, primary_key_of, row_plan_of
+from cdc.binlog.columns import (
+    columns_from_table_map,
+    fast_plan_of,
+    primary_key_of,
+    row_plan_of,
+)
 from cdc.binlog.event_parser import (
     FORMAT_DESCRIPTION,
     HEADER_SIZE,
@@ -64,7 +69,8 @@ from cdc.binlog.events import (
     TransactionBegin,
     TransactionCommit,
 )
-from cdc.binlog.row_decoder import Image, decode_rows
+from cdc.binlog.fast_rows import encode_rows
+from cdc.binlog.row_decoder import Image, decode_rows, require_full_images
 from cdc.changes import Column, Operation
 from cdc.dsn import Dsn
 from cdc.errors import CdcError, SourceStreamError
@@ -222,6 +228,13 @@ class BinlogSource:
         if plan is None:
             return _row_images(self._library_event(packet), coordinates)
         kind = ROWS_KIND[header.type_code]
+        fast = fast_plan_of(table)
+        if fast is not None:
+            require_full_images(plan, rows.present, rows.present_after)
+            encoded = encode_rows(fast, kind, rows.rows)
+            if encoded is not None:
+                return RowImages(Operation(kind), table.schema, table.table, plan.columns,
+                                 primary_key_of(table), (), coordinates, tuple(encoded))
         images = decode_rows(plan, kind, rows.rows, rows.present, rows.present_after)
         return RowImages(Operation(kind), table.schema, table.table, plan.columns,
                          primary_key_of(table), tuple(images), coordinates)

@@ -92,10 +92,8 @@ def decode_rows(plan: RowPlan, kind: str, body: bytes, present: bytes,
     ``kind`` is insert, update or delete; ``body`` is the event's bytes after its
     columns-present bitmaps (which are ``present`` and, for updates, ``present_after``).
     """
+    require_full_images(plan, present, present_after)
     count = len(plan.names)
-    _require_full_image(plan, present, count)
-    if present_after is not None:
-        _require_full_image(plan, present_after, count)
     null_bytes = (count + 7) // 8
     images: list[Image] = []
     position = 0
@@ -115,6 +113,13 @@ def decode_rows(plan: RowPlan, kind: str, body: bytes, present: bytes,
             hint="the binlog event is truncated or the table map does not match it; "
                  "capture stops rather than guess")
     return images
+
+
+def require_full_images(plan: RowPlan, present: bytes, present_after: bytes | None) -> None:
+    """Refuse a rows event whose images leave out columns (``binlog_row_image`` not FULL)."""
+    _require_full_image(plan, present, len(plan.names))
+    if present_after is not None:
+        _require_full_image(plan, present_after, len(plan.names))
 
 
 def _require_full_image(plan: RowPlan, present: bytes, count: int) -> None:

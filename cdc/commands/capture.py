@@ -56,8 +56,9 @@ def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: 
     source or Kafka goes away. On an empty changelog (the first start) it decides where the
     changelog begins (capture.start, or the anchor of an older snapshot it would otherwise
     leave behind) and commits that as the changelog's start record before streaming; from
-    then on capture.start is no longer read. SIGTERM or SIGINT stop it cleanly: the open Kafka transaction
-    is committed at a source-transaction boundary or aborted, never half-written. A second
+    then on capture.start is no longer read. SIGTERM or SIGINT stop it cleanly: the open
+    Kafka transaction is committed at a source-transaction boundary or aborted, never
+    half-written. A second
     capture for the same source fences this one, which then exits with status 3.
 
     With snapshots.interval set (e.g. '6h'), it also takes a base snapshot that often, each in
