@@ -38,9 +38,38 @@ class Emission:
     """The table schema version that encodes the record's row images."""
     publish_schema: bool
     """The schema version is new: publish it with (before) this record."""
-    encoded: EncodedImages | None = None
-    """The row change's (before, after, key) as Avro bytes, when the fast path made them;
-    the record's own images are then None."""
+
+    @property
+    def transaction_last(self) -> bool:
+        return self.record.transaction_last
+
+
+@dataclass(slots=True)
+class EncodedRow:
+    """A row change whose images and key the fast path already encoded: the parts of its
+    changelog record, without building the record. Mutable only here, where the
+    transaction's last one is patched at its commit."""
+
+    operation: Operation
+    schema: TableSchema
+    publish_schema: bool
+    encoded: EncodedImages
+    """(before, after, key) as Avro bytes."""
+    position: SourcePosition
+    commit_time_us: int
+    transaction_index: int
+    transaction_last: bool = False
+
+    def as_record(self) -> ChangeRecord:
+        """The record this stands for, its images left out (they are in ``encoded``)."""
+        return ChangeRecord(
+            operation=self.operation, database=self.schema.database, table=self.schema.table,
+            schema_version=self.schema.version, before=None, after=None, statement=None,
+            position=self.position, commit_time_us=self.commit_time_us,
+            transaction_index=self.transaction_index, transaction_last=self.transaction_last)
+
+
+Output = Emission | EncodedRow
 
 
 @dataclass
@@ -65,7 +94,7 @@ class Assembler:
         self._includes = includes
         self._included: dict[tuple[str, str], bool] = {}
         self._open: _OpenTransaction | None = None
-        self._held: Emission | None = None
+        self._held: Output | None = None
         self.last_coordinates: BinlogCoordinates | None = None
 
     @property
@@ -73,7 +102,7 @@ class Assembler:
         """No source transaction is half-read: a Kafka transaction may end here."""
         return self._open is None
 
-    def feed(self, event: SourceEvent) -> list[Emission]:
+    def feed(self, event: SourceEvent) -> list[Output]:
         match event:
             case TransactionBegin():
                 return self._begin(event)
@@ -100,7 +129,7 @@ class Assembler:
             commit_time_us=now_us, transaction_index=0, transaction_last=True,
         )
 
-    def _begin(self, event: TransactionBegin) -> list[Emission]:
+    def _begin(self, event: TransactionBegin) -> list[Output]:
         if self._open is not None:
             raise SourceStreamError(
                 f"transaction {event.gtid} began before {self._open.gtid} committed",
@@ -123,25 +152,29 @@ class Assembler:
 
     def _record(self, tx: _OpenTransaction, operation: Operation, *, database: str, table: str,
                 version: int, images: tuple[Row | None, Row | None], statement: str | None,
-                coordinates: BinlogCoordinates) -> ChangeRecord:
+                position: SourcePosition) -> ChangeRecord:
         before, after = images
         record = ChangeRecord(
             operation=operation, database=database, table=table, schema_version=version,
-            before=before, after=after, statement=statement,
-            position=SourcePosition(tx.gtid_text, tx.position_text, tx.gtid.server_id,
-                                    coordinates.file, coordinates.position),
+            before=before, after=after, statement=statement, position=position,
             commit_time_us=tx.commit_time_us, transaction_index=tx.next_index,
             transaction_last=False,
         )
         tx.next_index += 1
         return record
 
-    def _hold(self, emission: Emission) -> list[Emission]:
+    @staticmethod
+    def _position(tx: _OpenTransaction, coordinates: BinlogCoordinates) -> SourcePosition:
+        """Shared by every record of one event."""
+        return SourcePosition(tx.gtid_text, tx.position_text, tx.gtid.server_id,
+                              coordinates.file, coordinates.position)
+
+    def _hold(self, emission: Output) -> list[Output]:
         released = [self._held] if self._held is not None else []
         self._held = emission
         return released
 
-    def _rows(self, event: RowImages) -> list[Emission]:
+    def _rows(self, event: RowImages) -> list[Output]:
         tx = self._require_open("a row change")
         self.last_coordinates = event.coordinates
         included = self._included.get((event.database, event.table))
@@ -152,23 +185,24 @@ class Assembler:
             return []
         schema, new = self.registry.resolve(event.database, event.table, event.columns,
                                             event.primary_key)
-        out: list[Emission] = []
+        out: list[Output] = []
+        position = self._position(tx, event.coordinates)
         for images in event.images:
             record = self._record(tx, event.operation, database=event.database,
                                   table=event.table, version=schema.version, images=images,
-                                  statement=None, coordinates=event.coordinates)
+                                  statement=None, position=position)
             out += self._hold(Emission(record, schema, new))
             new = False
-        for encoded in event.encoded or ():
-            record = self._record(tx, event.operation, database=event.database,
-                                  table=event.table, version=schema.version,
-                                  images=(None, None), statement=None,
-                                  coordinates=event.coordinates)
-            out += self._hold(Emission(record, schema, new, encoded))
-            new = False
+        if event.encoded:
+            operation, commit_time_us = event.operation, tx.commit_time_us
+            for encoded in event.encoded:
+                out += self._hold(EncodedRow(operation, schema, new, encoded, position,
+                                             commit_time_us, tx.next_index))
+                tx.next_index += 1
+                new = False
         return out
 
-    def _statement(self, event: QueryStatement) -> list[Emission]:
+    def _statement(self, event: QueryStatement) -> list[Output]:
         tx = self._require_open("a statement")
         self.last_coordinates = event.coordinates
         if not is_ddl(event.statement):
@@ -186,20 +220,27 @@ class Assembler:
             (database, table), version = tables[0], versions[0]
         record = self._record(tx, Operation.DDL, database=database, table=table,
                               version=version, images=(None, None),
-                              statement=event.statement, coordinates=event.coordinates)
+                              statement=event.statement,
+                              position=self._position(tx, event.coordinates))
         return self._hold(Emission(record, None, False))
 
-    def _commit(self, event: TransactionCommit) -> list[Emission]:
+    def _commit(self, event: TransactionCommit) -> list[Output]:
         tx = self._require_open("a commit")
         self.last_coordinates = event.coordinates
-        out: list[Emission] = []
-        if self._held is not None:
-            last = replace(self._held.record, transaction_last=True,
-                           position=replace(self._held.record.position,
+        out: list[Output] = []
+        held = self._held
+        if isinstance(held, EncodedRow):
+            held.position = replace(held.position, binlog_file=event.coordinates.file,
+                                    binlog_position=event.coordinates.position)
+            held.transaction_last = True
+            out.append(held)
+        elif held is not None:
+            last = replace(held.record, transaction_last=True,
+                           position=replace(held.record.position,
                                             binlog_file=event.coordinates.file,
                                             binlog_position=event.coordinates.position))
-            out.append(replace(self._held, record=last))
-            self._held = None
+            out.append(replace(held, record=last))
+        self._held = None
         self.position = tx.position_after
         self._open = None
         return out

@@ -31,14 +31,14 @@ from tenacity import (
     wait_exponential,
 )
 
-from cdc.assembler import Assembler, Emission
+from cdc.assembler import Assembler, EncodedRow, Output
 from cdc.avro.codec import (
     encode_key,
     encode_record,
     schema_topic_key,
     table_schema_to_bytes,
 )
-from cdc.avro.envelope import encode_envelope
+from cdc.avro.envelope import encode_parts
 from cdc.binlog.events import SourceIdle
 from cdc.binlog.reader import BinlogSource, SourceConnectionError
 from cdc.capture_metrics import CaptureMetrics
@@ -50,6 +50,7 @@ from cdc.first_start_inputs import decide_start
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.kafka.topics import ensure_topics
 from cdc.kafka.writer import ChangelogWriter
+from cdc.pipeline.source import PipelineSource
 from cdc.position import GtidPosition
 from cdc.schema_registry import SchemaRegistry
 from cdc.startup_checks import (
@@ -81,8 +82,9 @@ class _CaptureFinishedError(Exception):
 class Capture:
     def __init__(self, config: CaptureConfig, *, until_caught_up: bool = False,
                  stop: threading.Event | None = None, metrics: CaptureMetrics | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, workers: int | None = None) -> None:
         self.config = config
+        self.workers = config.capture.decoding_workers if workers is None else workers
         self.until_caught_up = until_caught_up
         self.stop = stop or threading.Event()
         self.metrics = metrics or CaptureMetrics()
@@ -195,8 +197,17 @@ class Capture:
         self._producer = writer
         return writer
 
+    def _open_source(self) -> BinlogSource | PipelineSource:
+        """The binlog as source events: decoded by worker processes, or here with none."""
+        if self.workers == 0:
+            return BinlogSource(self.config.source_dsn, self.config.source.server_id,
+                                self.position, only_databases=self._named_databases())
+        return PipelineSource(self.config.source_dsn, self.config.source.server_id,
+                              self.position, workers=self.workers,
+                              only_databases=self._named_databases())
+
     def _capture_once(self, facts: SourceFacts) -> None:
-        source: BinlogSource | None = None
+        source: BinlogSource | PipelineSource | None = None
         writer = self._writer()
         try:
             registry = load_registry(self.config.kafka.bootstrap_servers,
@@ -207,8 +218,7 @@ class Capture:
             log.info("capture resumes after GTID position %r", str(self.position))
             if self._caught_up():
                 return
-            source = BinlogSource(self.config.source_dsn, self.config.source.server_id,
-                                  self.position, only_databases=self._named_databases())
+            source = self._open_source()
             self._pump(source, writer, Assembler(self.position, registry,
                                                  self.config.table_filter.includes))
         finally:
@@ -217,7 +227,8 @@ class Capture:
             writer.abort()
             self.metrics.forget_uncommitted()
 
-    def _pump(self, source: BinlogSource, writer: ChangelogWriter, assembler: Assembler) -> None:
+    def _pump(self, source: BinlogSource | PipelineSource, writer: ChangelogWriter,
+              assembler: Assembler) -> None:
         interval_s = self.config.kafka.commit_interval_ms / 1000
         heartbeat_s = self.config.capture.heartbeat_interval_s
         writer.begin()
@@ -226,16 +237,20 @@ class Capture:
         tail = self.position  # what the changelog's last record will say once committed
         pending_transactions = 0
         for event in source.events():
-            for emission in assembler.feed(event):
-                self._write(writer, emission)
-                if emission.record.transaction_last:
-                    tail = GtidPosition.parse(emission.record.position.gtid_position)
+            emissions = assembler.feed(event)
+            if emissions:
+                for emission in emissions:
+                    self._write(writer, emission)
+                if emissions[-1].transaction_last:
+                    # Only a commit ends a transaction, and it moves the assembler's position
+                    # to the one that last record carries.
+                    tail = assembler.position
                 last_written = self.clock()
             if not assembler.at_boundary:
                 if self.stop.is_set():
                     return  # writer.close() aborts the open Kafka transaction
                 continue
-            if assembler.position != self.position:
+            if assembler.position is not self.position:
                 pending_transactions += 1
                 self.position = assembler.position
             now = self.clock()
@@ -271,18 +286,32 @@ class Capture:
         writer.write(None, encode_record(record, None), lambda: "a heartbeat")
         self._uncommitted_records += 1
 
-    def _write(self, writer: ChangelogWriter, emission: Emission) -> None:
-        record, schema = emission.record, emission.schema
+    def _write(self, writer: ChangelogWriter, emission: Output) -> None:
+        schema = emission.schema
         if emission.publish_schema and schema is not None:
             writer.write_schema(schema_topic_key(schema.database, schema.table, schema.version),
                                 table_schema_to_bytes(schema))
-        if emission.encoded is not None:
+        if isinstance(emission, EncodedRow):
+            # The fast lane: the record's bytes from its parts, no record built.
             before, after, key = emission.encoded
-            value = encode_envelope(record, before, after)
+            value = encode_parts(emission.operation, emission.schema.database,
+                                 emission.schema.table, emission.schema.version,
+                                 before=before, after=after, statement=None,
+                                 position=emission.position,
+                                 commit_time_us=emission.commit_time_us,
+                                 transaction_index=emission.transaction_index,
+                                 transaction_last=emission.transaction_last)
+            self.metrics.row_written(emission.operation, emission.commit_time_us)
         else:
+            record = emission.record
             key, value = encode_key(record, schema), encode_record(record, schema)
-        writer.write(key, value,
-                     lambda: f"the {record.operation.value} of a row of {record.database}."
-                             f"{record.table} (GTID {record.position.gtid})")
+            self.metrics.record_written(record)
+        writer.write(key, value, lambda: _describe(emission))
         self._uncommitted_records += 1
-        self.metrics.record_written(record)
+
+
+def _describe(emission: Output) -> str:
+    """The record, for an error message."""
+    record = emission.as_record() if isinstance(emission, EncodedRow) else emission.record
+    return (f"the {record.operation.value} of a row of {record.database}.{record.table} "
+            f"(GTID {record.position.gtid})")

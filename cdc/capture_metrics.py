@@ -50,11 +50,14 @@ class CaptureMetrics:
         self._pending_rows: dict[Operation, int] = {}
 
     def record_written(self, record: ChangeRecord) -> None:
+        self.row_written(record.operation, record.commit_time_us)
+
+    def row_written(self, operation: Operation, commit_time_us: int) -> None:
         """Counted here, published at the next commit: a locked counter per record cost
         more than the rest of its bookkeeping."""
-        self._pending_rows[record.operation] = self._pending_rows.get(record.operation, 0) + 1
-        if record.commit_time_us and not record.operation.is_marker:
-            self._last_source_commit_us = record.commit_time_us
+        self._pending_rows[operation] = self._pending_rows.get(operation, 0) + 1
+        if commit_time_us and not operation.is_marker:
+            self._last_source_commit_us = commit_time_us
 
     def forget_uncommitted(self) -> None:
         """The open Kafka transaction was abandoned: its records are written again later."""

@@ -16,6 +16,7 @@ class SchemaRegistry:
     def __init__(self, known: Iterable[TableSchema] = ()) -> None:
         self._versions: dict[tuple[str, str], dict[int, TableSchema]] = {}
         self._pending_version: dict[tuple[str, str], int] = {}
+        self._same_as_latest: dict[tuple[str, str], tuple[TableSchema, tuple[Column, ...]]] = {}
         for schema in known:
             self._versions.setdefault((schema.database, schema.table), {})[schema.version] = schema
 
@@ -39,6 +40,11 @@ class SchemaRegistry:
             self._pending_version[key] = (latest.version if latest else 0) + 1
         return self._pending_version[key]
 
+    def _confirmed(self, key: tuple[str, str], latest: TableSchema,
+                   columns: tuple[Column, ...]) -> bool:
+        confirmed = self._same_as_latest.get(key)
+        return confirmed is not None and confirmed[0] is latest and confirmed[1] is columns
+
     def resolve(
         self, database: str, table: str, columns: tuple[Column, ...], primary_key: tuple[str, ...]
     ) -> tuple[TableSchema, bool]:
@@ -46,10 +52,12 @@ class SchemaRegistry:
         key = (database, table)
         latest = self.latest(database, table)
         pending = self._pending_version.pop(key, None)
-        # The same table map gives the same tuple: identity first, equality after.
-        if latest is not None and pending is None \
-                and (latest.columns is columns or latest.columns == columns) \
-                and latest.primary_key == primary_key:
+        # The same table map gives the same tuple, and a tuple once found equal to the latest
+        # version's stays so: identity first, equality only for a tuple not seen before.
+        if latest is not None and pending is None and latest.primary_key == primary_key and (
+                latest.columns is columns or self._confirmed(key, latest, columns)
+                or latest.columns == columns):
+            self._same_as_latest[key] = (latest, columns)
             return latest, False
         version = pending if pending is not None else (latest.version if latest else 0) + 1
         schema = TableSchema(database, table, version, columns, primary_key)

@@ -9,11 +9,8 @@ in how they create, write and index: see ``load_mysql`` and ``load_postgres``.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -21,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cdc.changes import TableSchema
+from cdc.process_lifetime import die_with
 from cdc.snapshot.catalog import table_schema
 from cdc.snapshot.encryption import EncryptionKey, decrypt_chunks
 from cdc.snapshot.manifest import FileEntry, Manifest, TableEntry
@@ -136,20 +134,10 @@ _worker: tuple[BulkTarget, LoadJob] | None = None
 
 def _start_worker(job: LoadJob, parent: int) -> None:
     global _worker  # noqa: PLW0603 - one target connection per worker process
-    _die_with(parent)
+    # A worker stops when the restore does, even by SIGKILL: a file it went on loading
+    # would race the file's reload by --resume.
+    die_with(parent)
     _worker = (job.open_target(), job)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with(parent: int) -> None:
-    """A worker stops when the restore does, even by SIGKILL: a file it went on loading
-    would race the file's reload by ``--resume``."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
 
 
 def _load_in_worker(table: TableEntry, file: FileEntry) -> int:

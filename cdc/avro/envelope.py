@@ -14,6 +14,7 @@ v2, and every reader takes both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -29,6 +30,13 @@ from cdc.avro.binary import (
     write_string,
 )
 from cdc.changes import ChangeRecord, Operation, Row, SourcePosition
+
+try:  # capture's compiled fast path builds the record's bytes too, when it is built
+    from cdc.binlog._fastrows import envelope as _native_envelope  # type: ignore[import-not-found]
+except ImportError:
+    _native_envelope = None
+if os.environ.get("CDC_PURE_PYTHON", "") in ("1", "true"):
+    _native_envelope = None
 
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 HEADER_SIZE = len(SINGLE_OBJECT_MARKER) + 8
@@ -90,22 +98,66 @@ ImageDecoder = Callable[[str, str, int, bytes | None, bytes | None],
 """(database, table, schema version, before bytes, after bytes) -> the decoded images."""
 
 
+def compiled() -> bool:
+    """Whether records are put together by the compiled module."""
+    return _native_envelope is not None
+
+
 def encode_envelope(record: ChangeRecord, before: bytes | None, after: bytes | None) -> bytes:
     """The single-object encoding of the v2 envelope, with the images already encoded."""
-    position = record.position
-    out = bytearray(_head(record.operation, record.database, record.table,
-                          record.schema_version))
+    if _native_envelope is None:
+        return encode_envelope_in_python(record, before, after)
+    return encode_parts(record.operation, record.database, record.table, record.schema_version,
+                        before=before, after=after, statement=record.statement,
+                        position=record.position, commit_time_us=record.commit_time_us,
+                        transaction_index=record.transaction_index,
+                        transaction_last=record.transaction_last)
+
+
+def encode_parts(operation: Operation, database: str, table: str, schema_version: int, *,
+                 before: bytes | None, after: bytes | None, statement: str | None,
+                 position: SourcePosition, commit_time_us: int, transaction_index: int,
+                 transaction_last: bool) -> bytes:
+    """``encode_envelope`` of a record given as its fields (none built for it)."""
+    head = _head(operation, database, table, schema_version)
+    source = _source(position.gtid, position.gtid_position, position.server_id,
+                     position.binlog_file)
+    if _native_envelope is not None:
+        return _native_envelope(  # type: ignore[no-any-return]
+            head, before, after, statement, source, position.binlog_position, commit_time_us,
+            transaction_index, transaction_last)
+    out = bytearray(head)
+    _write_images(out, before, after, statement)
+    out += source
+    write_long(out, position.binlog_position)
+    write_long(out, commit_time_us)
+    write_long(out, transaction_index)
+    write_boolean(out, transaction_last)
+    return bytes(out)
+
+
+def _write_images(out: bytearray, before: bytes | None, after: bytes | None,
+                  statement: str | None) -> None:
     for image in (before, after):
         if image is None:
             out.append(0)
         else:
             out.append(2)
             write_bytes(out, image)
-    if record.statement is None:
+    if statement is None:
         out.append(0)
     else:
         out.append(2)
-        write_string(out, record.statement)
+        write_string(out, statement)
+
+
+def encode_envelope_in_python(record: ChangeRecord, before: bytes | None,
+                              after: bytes | None) -> bytes:
+    """The reference of ``encode_envelope`` (which the compiled module does the same as)."""
+    position = record.position
+    out = bytearray(_head(record.operation, record.database, record.table,
+                          record.schema_version))
+    _write_images(out, before, after, record.statement)
     out += _source(position.gtid, position.gtid_position, position.server_id,
                    position.binlog_file)
     write_long(out, position.binlog_position)

@@ -640,7 +640,60 @@ static PyObject *set_latin1(PyObject *module, PyObject *table) {
     Py_RETURN_NONE;
 }
 
+/* envelope(head, before, after, statement, source, binlog_position, commit_time_us, index, last)
+ * -> the changelog record's bytes: head (header, operation, database, table, version), the
+ * two images and the statement as ["null", ...] unions, source (GTID, position, server id,
+ * binlog file), then the four numbers of cdc.avro.envelope's layout. */
+static PyObject *envelope(PyObject *module, PyObject *const *args, Py_ssize_t count) {
+    (void)module;
+    if (count != 9) {
+        PyErr_SetString(PyExc_TypeError, "envelope takes 9 arguments");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[0]) || !PyBytes_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "head and source are bytes");
+        return NULL;
+    }
+    for (int i = 1; i <= 2; i++)
+        if (args[i] != Py_None && !PyBytes_Check(args[i])) {
+            PyErr_SetString(PyExc_TypeError, "an image is bytes or None");
+            return NULL;
+        }
+    Py_ssize_t statement_size = 0;
+    const char *statement = NULL;
+    if (args[3] != Py_None) {
+        statement = PyUnicode_AsUTF8AndSize(args[3], &statement_size);
+        if (statement == NULL) return NULL;
+    }
+    long long numbers[3];
+    for (int i = 0; i < 3; i++) {
+        numbers[i] = PyLong_AsLongLong(args[5 + i]);
+        if (numbers[i] == -1 && PyErr_Occurred()) return NULL;
+    }
+    int last = PyObject_IsTrue(args[8]);
+    if (last < 0) return NULL;
+    buffer out = {NULL, 0, 0};
+    int failed = put(&out, PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0])) < 0;
+    for (int i = 1; i <= 2 && !failed; i++) {
+        if (args[i] == Py_None) failed = put_byte(&out, 0) < 0;
+        else failed = put_byte(&out, 2) < 0
+                      || put_bytes(&out, PyBytes_AS_STRING(args[i]), PyBytes_GET_SIZE(args[i])) < 0;
+    }
+    if (!failed) {
+        if (statement == NULL) failed = put_byte(&out, 0) < 0;
+        else failed = put_byte(&out, 2) < 0 || put_bytes(&out, statement, statement_size) < 0;
+    }
+    if (!failed) failed = put(&out, PyBytes_AS_STRING(args[4]), PyBytes_GET_SIZE(args[4])) < 0;
+    for (int i = 0; i < 3 && !failed; i++) failed = put_long(&out, numbers[i]) < 0;
+    if (!failed) failed = put_byte(&out, last ? 1 : 0) < 0;
+    PyObject *result = failed ? NULL : PyBytes_FromStringAndSize(out.data, out.size);
+    PyMem_Free(out.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"envelope", (PyCFunction)(void (*)(void))envelope, METH_FASTCALL,
+     "A changelog record's bytes from its encoded parts."},
     {"plan", make_plan, METH_VARARGS, "Compile a table's column specs."},
     {"encode_rows", encode_rows, METH_VARARGS,
      "Row images of a rows event as Avro bytes, or None to use the reference path."},

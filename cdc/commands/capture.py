@@ -45,10 +45,14 @@ def _snapshot_scheduler(config: CaptureConfig, config_path: Path) -> SnapshotSch
 @click.option("--until-caught-up", is_flag=True,
               help="Exit 0 once everything the source had committed at start is committed "
                    "in Kafka (for scripts, tests and benchmarks).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Processes that decode the binlog beside one reader process (0: decode in "
+                   "this process). Default: capture.workers, else the number of cores.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: str) -> None:
+def capture(config_path: Path, until_caught_up: bool, workers: int | None, as_json: bool,
+            log_level: str) -> None:
     """Stream every committed row change of the source into the Kafka changelog, exactly once.
 
     Checks the source's settings and grants first (exit 2 with the fix when one is wrong),
@@ -83,7 +87,7 @@ def capture(config_path: Path, until_caught_up: bool, as_json: bool, log_level: 
     scheduler = _snapshot_scheduler(config, config_path) if not until_caught_up else None
     try:
         result = Capture(config, until_caught_up=until_caught_up, stop=stop,
-                         metrics=metrics).run()
+                         metrics=metrics, workers=workers).run()
     finally:
         if scheduler is not None:
             scheduler.stop()

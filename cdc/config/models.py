@@ -7,6 +7,7 @@ wherever it comes from) are held so that ``repr``, ``str`` and dumps never show 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import Annotated, Literal
 
@@ -250,9 +251,18 @@ class CaptureSettings(_Section):
     heartbeat_interval_s: int = Field(
         default=5, ge=1, le=3600,
         description="how often an idle capture records its position in the changelog")
+    workers: int | None = Field(
+        default=None, ge=0, le=64,
+        description="processes that decode the binlog beside a reader process (0: decode in "
+                    "the capture process itself); default: the number of cores")
     metrics_address: Annotated[str, AfterValidator(_metrics_address)] = Field(
         default="127.0.0.1:9108",
         description="host:port of the Prometheus metrics, or '' for none")
+
+    @property
+    def decoding_workers(self) -> int:
+        """The ``workers`` setting, its default resolved."""
+        return self.workers if self.workers is not None else (os.cpu_count() or 1)
 
     @property
     def start_gtid(self) -> str | None:

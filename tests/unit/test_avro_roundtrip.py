@@ -20,8 +20,14 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cdc.avro import envelope as envelope_module
 from cdc.avro.codec import decode_record, encode_key, encode_record
-from cdc.avro.envelope import ENVELOPE_V2_HEADER, PARSED_ENVELOPE_V2
+from cdc.avro.envelope import (
+    ENVELOPE_V2_HEADER,
+    PARSED_ENVELOPE_V2,
+    encode_envelope,
+    encode_envelope_in_python,
+)
 from cdc.avro.row_schema import avro_field_names, avro_key_schema, avro_row_schema, row_codec
 from cdc.changes import ChangeRecord, Column, Operation, Row, SourcePosition, TableSchema
 from cdc.values import TIME_LIMIT, ZERO_DATE, ZERO_DATETIME, ZeroDate, ZeroDateTime
@@ -310,3 +316,20 @@ def test_the_zone_fixture_really_changes_what_fastavro_does(host_time_zone: str)
     schemaless_writer(naive, schema, datetime(1970, 1, 2))
     schemaless_writer(one_day_in_utc, schema, 86_400 * 10**6)
     assert (naive.getvalue() == one_day_in_utc.getvalue()) == (host_time_zone == "UTC")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), statement=st.one_of(st.none(), st.text()),
+       unsigned=st.integers(0, 2**63 - 1), signed=st.integers(-(2**63), 2**63 - 1),
+       last=st.booleans(), images=st.tuples(st.one_of(st.none(), st.binary()),
+                                           st.one_of(st.none(), st.binary())),
+       operation=st.sampled_from(list(Operation)))
+def test_the_compiled_envelope_is_the_python_one(*, text: str, statement: str | None,
+                                                unsigned: int, signed: int, last: bool,
+                                                images: tuple[bytes | None, bytes | None],
+                                                operation: Operation) -> None:
+    assert envelope_module.compiled(), "the compiled module is not built"
+    record = ChangeRecord(operation, text, text[::-1], signed, None, None, statement,
+                          SourcePosition(text, text + "x", unsigned, text, unsigned),
+                          signed, unsigned, last)
+    assert encode_envelope(record, *images) == encode_envelope_in_python(record, *images)
