@@ -60,6 +60,8 @@ from bench.harness.result import (
     BenchResult,
     Measurement,
     RangeFacts,
+    workers_key,
+    workers_of,
 )
 from bench.harness.stack_env import StackSettings
 from bench.harness.timing import time_call
@@ -81,7 +83,7 @@ LABELS = {
     MARIADB_BINLOG: "mariadb-binlog -R --base64-output=decode-rows -v",
     RAW_DECODE: "binlog library raw decode (mysql-replication)",
     RAW_DECODE_CACHED: "binlog library raw decode, table maps cached",
-    CAPTURE: "cdc capture --until-caught-up (binlog -> Kafka)",
+    CAPTURE: "cdc capture --until-caught-up (binlog -> Kafka), default workers",
     CAPTURE_STARTUP: "cdc capture start-up and exit (empty range)",
 }
 
@@ -108,6 +110,8 @@ class Plan:
     with_capture: bool
     keep: bool
     capture_timeout_s: float
+    scaling: tuple[int, ...] = ()
+    """Worker counts capture also runs with, beside its default (the cores)."""
 
 
 @dataclass(frozen=True)
@@ -137,11 +141,16 @@ def say(message: str) -> None:
               help="Keep the benchmark database and the capture topics afterwards.")
 @click.option("--capture-timeout", type=click.FloatRange(min=1), default=1800.0,
               show_default=True, metavar="SECONDS", help="Give up on a capture run after this.")
+@click.option("--scaling", default="0,1", show_default=True, metavar="COUNTS",
+              help="Worker counts capture also runs with in each round, beside its default "
+                   "(the cores): 0 decodes in the capture process; '' for none.")
 def main(*, transactions: int, runs: int, seed: int, as_json: bool, skip_capture: bool,
-         keep: bool, capture_timeout: float) -> None:
+         keep: bool, capture_timeout: float, scaling: str) -> None:
     """Measure capture's throughput against mariadb-binlog and the binlog library's raw
-    decode, on the same binlog range, side by side. Needs the local stack ('make up')."""
-    plan = Plan(transactions, runs, seed, not skip_capture, keep, capture_timeout)
+    decode, on the same binlog range, side by side, and capture's scaling with its decoding
+    workers. Needs the local stack ('make up')."""
+    counts = tuple(int(part) for part in scaling.split(",") if part.strip())
+    plan = Plan(transactions, runs, seed, not skip_capture, keep, capture_timeout, counts)
     settings = StackSettings(os.environ)
     stack = Stack(parse_dsn(settings["CDC_SOURCE_ADMIN_DSN"]),
                   parse_dsn(settings["CDC_SOURCE_CAPTURE_DSN"]),
@@ -177,7 +186,7 @@ def benchmark(plan: Plan, stack: Stack, command: str) -> BenchResult:
     expected = written.summary.row_changes.total
     measurements = [Measurement(WORKLOAD, LABELS[WORKLOAD], expected,
                                 (written.summary.elapsed_seconds,))]
-    measurements += [Measurement(key, LABELS[key], 0 if key == CAPTURE_STARTUP else expected,
+    measurements += [Measurement(key, _label(key), 0 if key == CAPTURE_STARTUP else expected,
                                  tuple(values)) for key, values in series.items() if values]
     facts = machine.collect(written.server_version, stack.stack_dir, binary)
     return BenchResult(command, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), facts,
@@ -192,6 +201,7 @@ def _measure(plan: Plan, stack: Stack, written: WrittenRange, read: BinlogRead, 
     to ``ROUND_ATTEMPTS`` times, and said so in the notes: its timings would mean nothing.
     """
     series: dict[str, list[float]] = {key: [] for key in LABELS if key != WORKLOAD}
+    series.update({workers_key(count): [] for count in plan.scaling})
     notes: list[str] = []
     transactions_seen = 0
     for number in range(1, plan.runs + 1):
@@ -230,6 +240,11 @@ def _round(plan: Plan, stack: Stack, written: WrittenRange, read: BinlogRead, *,
         config = _capture_config(stack, read, f"gtid:{written.range.start}", run_id, f"r{tag}")
         outcome, seconds[CAPTURE] = _capture(plan, config, topics)
         notes += _check_capture(tag, config, outcome, written)
+        for count in plan.scaling:
+            scaled = _capture_config(stack, read, f"gtid:{written.range.start}", run_id,
+                                     f"w{count}r{tag}", workers=count)
+            outcome, seconds[workers_key(count)] = _capture(plan, scaled, topics)
+            notes += _check_capture(f"{tag} with {count} workers", scaled, outcome, written)
         empty = _capture_config(stack, read, "current", run_id, f"e{tag}")
         startup, seconds[CAPTURE_STARTUP] = _capture(plan, empty, topics)
         _refuse_restarts(f"{tag} (empty range)", startup)
@@ -269,11 +284,20 @@ def _check_capture(tag: str, config: CaptureRunConfig, outcome: CaptureOutcome,
 
 
 def _capture_config(stack: Stack, read: BinlogRead, start: str, run_id: str,
-                    tag: str) -> CaptureRunConfig:
+                    tag: str, *, workers: int | None = None) -> CaptureRunConfig:
     return CaptureRunConfig(
         source=stack.capture, server_id=_server_id(), name=f"bench-{run_id}-{tag}",
         bootstrap_servers=stack.bootstrap, topic_prefix=f"bench.{run_id}.{tag}",
-        include=(f"{read.database}.*",), start=start)
+        include=(f"{read.database}.*",), start=start, workers=workers)
+
+
+def _label(key: str) -> str:
+    count = workers_of(key)
+    if count is None:
+        return LABELS[key]
+    if count == 0:
+        return "cdc capture --workers 0 (decoding in the capture process)"
+    return f"cdc capture --workers {count}"
 
 
 def _capture(plan: Plan, config: CaptureRunConfig,

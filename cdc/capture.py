@@ -88,6 +88,7 @@ class Capture:
         self.until_caught_up = until_caught_up
         self.stop = stop or threading.Event()
         self.metrics = metrics or CaptureMetrics()
+        self.metrics.workers.set(self.workers)
         self.clock = clock
         self.records = 0
         self.transactions = 0
@@ -202,9 +203,12 @@ class Capture:
         if self.workers == 0:
             return BinlogSource(self.config.source_dsn, self.config.source.server_id,
                                 self.position, only_databases=self._named_databases())
-        return PipelineSource(self.config.source_dsn, self.config.source.server_id,
-                              self.position, workers=self.workers,
-                              only_databases=self._named_databases())
+        source = PipelineSource(self.config.source_dsn, self.config.source.server_id,
+                                self.position, workers=self.workers,
+                                only_databases=self._named_databases())
+        log.info("reading the binlog in process %s, decoding it in %d worker processes %s",
+                 source.reader_pid, self.workers, source.worker_pids)
+        return source
 
     def _capture_once(self, facts: SourceFacts) -> None:
         source: BinlogSource | PipelineSource | None = None

@@ -39,6 +39,9 @@ class CaptureMetrics:
         self.lag = Gauge("cdc_capture_lag_seconds",
                          "Source commit to Kafka commit, for the last committed transaction",
                          registry=self.registry)
+        self.workers = Gauge("cdc_capture_workers",
+                             "Processes decoding the binlog (0: the capture process does)",
+                             registry=self.registry)
         self.last_commit = Gauge("cdc_capture_last_kafka_commit_timestamp_seconds",
                                  "When capture last committed to Kafka", registry=self.registry)
         self.position = Info("cdc_capture_position", "The last GTID position committed",

@@ -24,6 +24,8 @@ class CaptureRunConfig:
     topic_prefix: str
     include: tuple[str, ...]
     start: str  # "gtid:<position>" or "current"
+    workers: int | None = None
+    """capture.workers; None: capture's default (the cores)."""
 
     @property
     def topics(self) -> tuple[str, str]:
@@ -49,6 +51,7 @@ def capture_config_text(config: CaptureRunConfig) -> str:
         f"include = [{include}]",
         f"start = {_string(config.start)}",
         'metrics_address = ""',
+        *([f"workers = {config.workers}"] if config.workers is not None else []),
         "",
     ])
 

@@ -59,6 +59,10 @@ def format_comparisons(result: BenchResult) -> list[str]:
     width = max(len(name) for name in names.values())
     lines = [f"{names[key].ljust(width)}  {_ratio(value)}"
              for key, value in result.ratios().items() if value is not None]
+    scaling = result.scaling()
+    if scaling:
+        steps = ", ".join(f"{workers}: {_count(rate)}" for workers, rate in scaling)
+        lines.append(f"{'capture by --workers'.ljust(width)}  {steps} row changes/s")
     after = result.capture_after_startup_rate()
     if after is not None:
         lines.append(f"{'capture once started'.ljust(width)}  {_count(after)} row changes/s "

@@ -17,6 +17,16 @@ CAPTURE = "capture"
 CAPTURE_STARTUP = "capture_startup"
 
 
+def workers_key(workers: int) -> str:
+    """The measurement of capture with this many decoding workers (beside the default's)."""
+    return f"capture_workers_{workers}"
+
+
+def workers_of(key: str) -> int | None:
+    prefix = "capture_workers_"
+    return int(key[len(prefix):]) if key.startswith(prefix) else None
+
+
 @dataclass(frozen=True)
 class Measurement:
     """``seconds`` of each run of one tool over the same ``row_changes`` (0: not a
@@ -118,6 +128,13 @@ class BenchResult:
             "raw_decode/mariadb_binlog": _ratio(self.rate_of(RAW_DECODE),
                                                 self.rate_of(MARIADB_BINLOG)),
         }
+
+    def scaling(self) -> list[tuple[str, float]]:
+        """(workers, row changes/s) of every capture measured with a worker count, in order
+        of the count; the default run is named by its label."""
+        found = sorted((count, m) for m in self.measurements
+                       if (count := workers_of(m.key)) is not None and m.rate is not None)
+        return [(str(count), m.rate) for count, m in found if m.rate is not None]
 
     def capture_after_startup_rate(self) -> float | None:
         """Row changes per second of capture once started: the range's row changes over

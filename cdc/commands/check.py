@@ -103,6 +103,7 @@ def report(config: CaptureConfig, facts: SourceFacts, warnings: list[str],
         "schemas_topic": config.schemas_topic,
         "transactional_id": config.transactional_id,
         "start": start.details,
+        "workers": config.capture.decoding_workers,
     }
 
 
@@ -120,7 +121,15 @@ def render(config: CaptureConfig, facts: SourceFacts, warnings: list[str],
         f"start       {start.text}",
         f"            (capture.start = {capture.start!r})",
         f"topics      {config.changelog_topic}, {config.schemas_topic}",
+        f"workers     {_workers_text(config.capture.decoding_workers)}",
     ]
     lines += [f"warning: {warning}" for warning in warnings]
     lines.append("capture can start")
     return "\n".join(lines)
+
+
+def _workers_text(workers: int) -> str:
+    if workers == 0:
+        return "0: the binlog is read and decoded in the capture process"
+    return (f"{workers}: one process reads the binlog, {workers} decode it, the capture "
+            "process writes to Kafka")

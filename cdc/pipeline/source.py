@@ -8,6 +8,7 @@ import fcntl
 import multiprocessing
 import os
 import pickle
+import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -83,9 +84,12 @@ class PipelineSource:
         self._children.append(reader)
 
     @property
-    def pids(self) -> list[int]:
-        """The children's process ids, reader last."""
-        return [child.pid for child in self._children if child.pid is not None]
+    def worker_pids(self) -> list[int]:
+        return [child.pid for child in self._children[:-1] if child.pid is not None]
+
+    @property
+    def reader_pid(self) -> int | None:
+        return self._reader.pid
 
     def events(self) -> Iterator[SourceEvent]:
         sequence = 0
@@ -124,8 +128,14 @@ class PipelineSource:
                     raise self._died()
 
     def _died(self) -> CaptureProcessDiedError:
-        dead = [f"{child.name} (pid {child.pid}, {_how(child.exitcode)})"
-                for child in self._children if child.exitcode is not None]
+        # One death ends the others (a worker whose reader died finds its pipe closed), and
+        # their ends are noticed a moment apart: wait for them to name the first one.
+        deadline = time.monotonic() + 2
+        for child in self._children:
+            child.join(max(0.0, deadline - time.monotonic()))
+        ended = [child for child in self._children if child.exitcode is not None]
+        failed = [child for child in ended if child.exitcode != 0] or ended
+        dead = [f"{child.name} (pid {child.pid}, {_how(child.exitcode)})" for child in failed]
         return CaptureProcessDiedError(
             f"capture's {', '.join(dead) or 'child process'} died; nothing after the last "
             "committed Kafka transaction was kept",

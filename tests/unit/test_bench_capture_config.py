@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from bench.harness.capture_config import (
@@ -50,6 +51,14 @@ def test_capture_loads_the_file_with_the_password_from_the_environment(tmp_path:
     assert config.capture.metrics_endpoint is None
     assert config.table_filter.includes("bench_capture_ab12", "payments")
     assert not config.table_filter.includes("payments", "payments")
+
+
+def test_a_worker_count_is_capture_workers(tmp_path: Path) -> None:
+    path = tmp_path / "cdc.toml"
+    path.write_text(capture_config_text(replace(run_config(), workers=0)))
+    assert load_config(path, capture_environment(run_config())).capture.workers == 0
+    path.write_text(capture_config_text(run_config()))
+    assert load_config(path, capture_environment(run_config())).capture.workers is None
 
 
 def test_a_start_at_the_current_position_is_accepted(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from bench.harness.result import (
     BenchResult,
     Measurement,
     RangeFacts,
+    workers_key,
+    workers_of,
 )
 
 MACHINE = MachineFacts(cpus=2, cpu_model="AMD EPYC", mariadb="10.11.19-MariaDB",
@@ -114,3 +116,14 @@ def test_the_json_is_one_object_with_everything() -> None:
     assert data["ratios"]["capture/raw_decode"] == 0.409
     assert data["capture_after_startup_row_changes_per_second"] == 5263.2
     assert data["notes"] == ["a note"]
+
+
+def test_the_scaling_line_lists_capture_by_worker_count() -> None:
+    scaled = (*ALL, Measurement(workers_key(1), "cdc capture --workers 1", 100_000, (10.0,)),
+              Measurement(workers_key(0), "cdc capture --workers 0", 100_000, (20.0,)))
+    found = result(*scaled)
+    assert found.scaling() == [("0", 5_000.0), ("1", 10_000.0)]
+    assert "capture by --workers" in format_text(found)
+    assert "0: 5,000, 1: 10,000 row changes/s" in format_text(found)
+    assert workers_of(workers_key(3)) == 3
+    assert workers_of(CAPTURE) is None

@@ -61,9 +61,12 @@ def test_what_check_prints_when_capture_can_start() -> None:
     assert "start       first start: the changelog is empty; it would begin after GTID " \
         "position 0-1001-17" in text
     assert "            (capture.start = 'current')" in text
+    assert "workers     " in text
     assert text.endswith("capture can start")
     as_json = report(config, FACTS, list(FACTS.warnings), START)
     assert as_json["start"] == {"applies": "capture.start", "would_begin_after": "0-1001-17"}
+    assert isinstance(as_json["workers"], int)
+    assert as_json["workers"] >= 1
     assert as_json["ok"] is True
     assert as_json["source"] == "mysql://cdc_capture@127.0.0.1:13306/"
     assert as_json["tables_without_primary_key"] == ["shop.notes"]
