@@ -46,7 +46,6 @@ from cdc.changelog_store import last_committed_record, load_registry
 from cdc.config import CaptureConfig
 from cdc.errors import SourceCheckError, SourceStreamError
 from cdc.first_start import StartDecision, start_record
-from cdc.first_start_inputs import decide_start
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.kafka.topics import ensure_topics
 from cdc.kafka.writer import ChangelogWriter
@@ -95,9 +94,13 @@ class Capture:
         self.position = GtidPosition()
         self._caught_up_target: GtidPosition | None = None
         self._producer: ChangelogWriter | None = None
+        self._unready: ChangelogWriter | None = None
         self._uncommitted_records = 0
 
     def run(self) -> CaptureResult:
+        # The producer connects to the brokers in the background from here on; created after
+        # the checks, it made init_transactions wait half a second for a broker to ask.
+        self._unready = self._new_writer()
         facts = run_startup_checks(self.config)
         for warning in facts.warnings:
             log.warning("%s", warning)
@@ -148,6 +151,9 @@ class Capture:
         again; from it on, every start resumes from the changelog and ``capture.start`` is no
         longer read.
         """
+        # Imported here: only a first start reads the snapshot store.
+        from cdc.first_start_inputs import decide_start  # noqa: PLC0415
+
         with self._source_connection() as conn:
             decision = decide_start(self.config, conn, facts)
             check_position_available(conn, str(decision.position), facts.flavor)
@@ -188,15 +194,18 @@ class Capture:
         """
         if self._producer is not None and self._producer.usable:
             return self._producer
+        writer, self._unready = self._unready or self._new_writer(), None
+        writer.init()
+        self._producer = writer
+        return writer
+
+    def _new_writer(self) -> ChangelogWriter:
         kafka = self.config.kafka
-        writer = ChangelogWriter(
+        return ChangelogWriter(
             kafka.bootstrap_servers, transactional_id=self.config.transactional_id,
             changelog_topic=self.config.changelog_topic, schemas_topic=self.config.schemas_topic,
             transaction_timeout_ms=kafka.transaction_timeout_ms,
             max_record_bytes=kafka.max_record_bytes, extra=dict(kafka.producer))
-        writer.init()
-        self._producer = writer
-        return writer
 
     def _open_source(self) -> BinlogSource | PipelineSource:
         """The binlog as source events: decoded by worker processes, or here with none."""

@@ -14,6 +14,7 @@ v2, and every reader takes both.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -31,8 +32,9 @@ from cdc.avro.binary import (
 )
 from cdc.changes import ChangeRecord, Operation, Row, SourcePosition
 
+_native_envelope: Any
 try:  # capture's compiled fast path builds the record's bytes too, when it is built
-    from cdc.binlog._fastrows import envelope as _native_envelope  # type: ignore[import-not-found]
+    _native_envelope = importlib.import_module("cdc.binlog._fastrows").envelope
 except ImportError:
     _native_envelope = None
 if os.environ.get("CDC_PURE_PYTHON", "") in ("1", "true"):
@@ -123,9 +125,10 @@ def encode_parts(operation: Operation, database: str, table: str, schema_version
     source = _source(position.gtid, position.gtid_position, position.server_id,
                      position.binlog_file)
     if _native_envelope is not None:
-        return _native_envelope(  # type: ignore[no-any-return]
+        encoded: bytes = _native_envelope(
             head, before, after, statement, source, position.binlog_position, commit_time_us,
             transaction_index, transaction_last)
+        return encoded
     out = bytearray(head)
     _write_images(out, before, after, statement)
     out += source

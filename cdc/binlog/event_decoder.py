@@ -171,8 +171,9 @@ class EventDecoder:
             elif isinstance(event, RowsEvent):
                 yield _row_images(event, coordinates)
 
-    def _table_map(self, payload: bytes, body: bytes) -> None:
+    def _table_map(self, payload: bytes, view: memoryview) -> None:
         # The body leaves out the header and checksum, which differ from event to event.
+        body = bytes(view)
         table = self._parsed.get(body)
         if table is None:
             event = self._library_event(payload)
@@ -188,7 +189,7 @@ class EventDecoder:
         else:
             self._library_tables[table_id] = table
 
-    def _rows(self, payload: bytes, header: EventHeader, body: bytes,
+    def _rows(self, payload: bytes, header: EventHeader, body: memoryview,
               coordinates: BinlogCoordinates) -> RowImages | None:
         rows = parse_rows(header.type_code, body)
         table = self._tables.get(rows.table_id)
@@ -213,7 +214,8 @@ class EventDecoder:
             if encoded is not None:
                 return RowImages(Operation(kind), table.schema, table.table, plan.columns,
                                  primary_key_of(table), (), coordinates, tuple(encoded))
-        images = decode_rows(plan, kind, rows.rows, rows.present, rows.present_after)
+        images = decode_rows(plan, kind, bytes(rows.rows), bytes(rows.present),
+                             None if rows.present_after is None else bytes(rows.present_after))
         return RowImages(Operation(kind), table.schema, table.table, plan.columns,
                          primary_key_of(table), tuple(images), coordinates)
 

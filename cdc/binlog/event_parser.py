@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 HEADER = struct.Struct("<IBIIIH")
 """timestamp, type code, server id, event size, next position, flags (19 bytes)."""
@@ -34,8 +35,9 @@ class MalformedEventError(ValueError):
     """An event whose bytes do not fit its layout, or whose checksum does not match."""
 
 
-@dataclass(frozen=True, slots=True)
-class EventHeader:
+class EventHeader(NamedTuple):
+    """A tuple, not a dataclass: one is made for every event, and a tuple is made fastest."""
+
     timestamp: int
     type_code: int
     server_id: int
@@ -44,64 +46,69 @@ class EventHeader:
     flags: int
 
 
+Buffer = bytes | memoryview
+
+
 @dataclass(frozen=True, slots=True)
 class RowsBody:
     table_id: int
-    present: bytes
-    present_after: bytes | None
-    rows: bytes
+    present: Buffer
+    present_after: Buffer | None
+    rows: Buffer
 
 
 def parse_header(packet: bytes) -> EventHeader:
     """The header of a binlog network packet (its first byte is the OK marker)."""
     if len(packet) < 1 + HEADER_SIZE:
         raise MalformedEventError(f"a binlog packet of {len(packet)} bytes has no event header")
-    return EventHeader(*HEADER.unpack_from(packet, 1))
+    return EventHeader._make(HEADER.unpack_from(packet, 1))
 
 
-def event_body(packet: bytes, header: EventHeader, checksum: bool) -> bytes:
-    """The bytes after the header, checked against the event's CRC32 when it has one."""
+def event_body(packet: bytes, header: EventHeader, checksum: bool) -> memoryview:
+    """The bytes after the header (a view, not a copy: a rows event may hold megabytes),
+    checked against the event's CRC32 when it has one."""
     if len(packet) - 1 != header.size:
         raise MalformedEventError(f"the event says it has {header.size} bytes, the packet holds "
-                             f"{len(packet) - 1}")
+                                  f"{len(packet) - 1}")
+    view = memoryview(packet)
     if not checksum:
-        return packet[1 + HEADER_SIZE:]
+        return view[1 + HEADER_SIZE:]
     end = len(packet) - CHECKSUM_SIZE
-    expected = int.from_bytes(packet[end:], "little")
-    if zlib.crc32(memoryview(packet)[1:end]) != expected:
-        raise MalformedEventError(f"event type {header.type_code} ending at {header.next_position} "
-                             "fails its CRC32 checksum")
-    return packet[1 + HEADER_SIZE:end]
+    expected = int.from_bytes(view[end:], "little")
+    if zlib.crc32(view[1:end]) != expected:
+        raise MalformedEventError(f"event type {header.type_code} ending at "
+                                  f"{header.next_position} fails its CRC32 checksum")
+    return view[1 + HEADER_SIZE:end]
 
 
-def parse_mariadb_gtid(body: bytes) -> tuple[int, int, int]:
+def parse_mariadb_gtid(body: Buffer) -> tuple[int, int, int]:
     """(sequence number, domain id, flags) of a MariaDB GTID event."""
     sequence, domain, flags = _GTID.unpack_from(body)
     return sequence, domain, flags
 
 
-def parse_query(body: bytes) -> tuple[str, str]:
+def parse_query(body: Buffer) -> tuple[str, str]:
     """(default database, statement) of a query event."""
     _thread, _seconds, schema_length, _error, status_length = _QUERY.unpack_from(body)
     schema_start = _QUERY_POST_HEADER + status_length
     statement_start = schema_start + schema_length + 1  # the database name ends with a NUL
     if statement_start > len(body):
         raise MalformedEventError("a query event ends before its statement")
-    schema = body[schema_start:schema_start + schema_length].decode("utf-8", "backslashreplace")
-    return schema, body[statement_start:].decode("utf-8", "backslashreplace")
+    schema = str(body[schema_start:schema_start + schema_length], "utf-8", "backslashreplace")
+    return schema, str(body[statement_start:], "utf-8", "backslashreplace")
 
 
-def parse_rotate(body: bytes) -> tuple[int, str]:
+def parse_rotate(body: Buffer) -> tuple[int, str]:
     """(position, file) a rotate event points to."""
-    return int.from_bytes(body[:8], "little"), body[8:].decode()
+    return int.from_bytes(body[:8], "little"), str(body[8:], "utf-8")
 
 
-def table_id_of(body: bytes) -> int:
+def table_id_of(body: Buffer) -> int:
     """The table id that a table map or rows event starts with."""
     return int.from_bytes(body[:6], "little")
 
 
-def parse_rows(type_code: int, body: bytes) -> RowsBody:
+def parse_rows(type_code: int, body: Buffer) -> RowsBody:
     """The table id, columns-present bitmaps and row images of a rows event."""
     position = 8  # table id (6 bytes), flags (2 bytes)
     if type_code in _ROWS_V2:
@@ -119,7 +126,7 @@ def parse_rows(type_code: int, body: bytes) -> RowsBody:
     return RowsBody(table_id_of(body), present, present_after, body[position:])
 
 
-def _length_encoded(data: bytes, position: int) -> tuple[int, int]:
+def _length_encoded(data: Buffer, position: int) -> tuple[int, int]:
     first = data[position]
     if first < 251:
         return first, position + 1

@@ -14,6 +14,7 @@ Without a C compiler the package still installs and works through the reference 
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -45,8 +46,9 @@ from cdc.binlog.row_decoder import (
     ColumnLayout,
 )
 
+_fastrows: Any
 try:
-    from cdc.binlog import _fastrows  # type: ignore[attr-defined]
+    _fastrows = importlib.import_module("cdc.binlog._fastrows")
 except ImportError:  # built without a compiler: the reference path does everything
     _fastrows = None
 
@@ -96,7 +98,7 @@ def compile_fast_plan(database: str, table: str, layouts: tuple[ColumnLayout, ..
     return _fastrows.plan(tuple(specs), keys, bytes(prefix))
 
 
-def encode_rows(plan: Any, kind: str, body: bytes) -> list[EncodedImages] | None:
+def encode_rows(plan: Any, kind: str, body: bytes | memoryview) -> list[EncodedImages] | None:
     """The row changes of one rows event's images (``body``, after its columns-present
     bitmaps, which the caller has checked are full); None: decode it the reference way."""
     encoded: list[EncodedImages] | None = _fastrows.encode_rows(plan, KINDS[kind], body)

@@ -115,14 +115,15 @@ def decode_rows(plan: RowPlan, kind: str, body: bytes, present: bytes,
     return images
 
 
-def require_full_images(plan: RowPlan, present: bytes, present_after: bytes | None) -> None:
+def require_full_images(plan: RowPlan, present: bytes | memoryview,
+                        present_after: bytes | memoryview | None) -> None:
     """Refuse a rows event whose images leave out columns (``binlog_row_image`` not FULL)."""
     _require_full_image(plan, present, len(plan.names))
     if present_after is not None:
         _require_full_image(plan, present_after, len(plan.names))
 
 
-def _require_full_image(plan: RowPlan, present: bytes, count: int) -> None:
+def _require_full_image(plan: RowPlan, present: bytes | memoryview, count: int) -> None:
     if int.from_bytes(present, "little") != (1 << count) - 1:
         raise SourceCheckError(
             f"{plan.table}: a row image leaves out columns",

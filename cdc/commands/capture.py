@@ -10,14 +10,16 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from cdc.capture import Capture
 from cdc.capture_metrics import CaptureMetrics
 from cdc.config import CaptureConfig, load_config
-from cdc.snapshot.catalog import configured_store, read_catalog
-from cdc.snapshot.schedule import SnapshotScheduler
+
+if TYPE_CHECKING:
+    from cdc.snapshot.schedule import SnapshotScheduler
 
 log = logging.getLogger("cdc.capture")
 
@@ -26,6 +28,10 @@ def _snapshot_scheduler(config: CaptureConfig, config_path: Path) -> SnapshotSch
     interval = config.snapshots.interval_s
     if not interval:
         return None
+    # Imported here: a capture without a schedule never loads the snapshot code.
+    from cdc.snapshot.catalog import configured_store, read_catalog  # noqa: PLC0415
+    from cdc.snapshot.schedule import SnapshotScheduler  # noqa: PLC0415
+
     store = configured_store(config)
 
     def newest() -> datetime | None:
