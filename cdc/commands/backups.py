@@ -19,6 +19,7 @@ from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest, manifest_summary
 from cdc.snapshot.retention import plan_prune
 from cdc.snapshot.verify import SnapshotVerdict, verify_coverage, verify_files
+from cdc.start_status import changelog_beginning
 
 _CONFIG = click.option("--config", "config_path", required=True,
                        type=click.Path(path_type=Path),
@@ -88,6 +89,15 @@ def verify(config_path: Path, snapshot_id: str | None, all_: bool, skip_changelo
                        "take one with 'cdc snapshot'")
     key = configured_key(config, os.environ) if any(m.encryption for m in chosen) else None
     changelog = None if skip_changelog else Changelog(config)
+    unchecked = None
+    if changelog is not None and changelog_beginning(config) is None:
+        # The files can still be checked; only the changelog's part cannot.
+        unchecked = (f"the changelog {config.changelog_topic} holds nothing yet: capture has "
+                     f"not started for source {config.source.name!r}, so whether the changelog "
+                     "continues the snapshots was not checked; start it with 'cdc capture "
+                     f"--config {config_path}' (its first start begins at the oldest "
+                     "snapshot's anchor)")
+        changelog = None
     reporter = ProgressReporter(as_json=as_json)
     verdicts = []
     try:
@@ -101,7 +111,7 @@ def verify(config_path: Path, snapshot_id: str | None, all_: bool, skip_changelo
             verdicts.append(verdict)
     finally:
         reporter.close()
-    _report(verdicts, failures, as_json)
+    _report(verdicts, failures, as_json, unchecked)
     if failures or not all(v.ok for v in verdicts):
         raise click.exceptions.Exit(1)
 
@@ -117,13 +127,16 @@ def _chosen(catalog: Catalog, snapshot_id: str | None, all_: bool) -> list[Manif
 
 
 def _report(verdicts: list[SnapshotVerdict], failures: list[tuple[str, str]],
-            as_json: bool) -> None:
+            as_json: bool, changelog_unchecked: str | None) -> None:
     if as_json:
         click.echo(json.dumps({"snapshots": [_verdict_json(v) for v in verdicts],
                                "damaged": [{"snapshot_id": s, "error": e}
                                            for s, e in failures],
+                               "changelog_unchecked": changelog_unchecked,
                                "ok": not failures and all(v.ok for v in verdicts)}))
         return
+    if changelog_unchecked is not None:
+        click.echo(f"note: {changelog_unchecked}")
     for snapshot_id, error in failures:
         click.echo(f"{snapshot_id}: DAMAGED: {error}")
     for v in verdicts:

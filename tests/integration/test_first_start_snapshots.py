@@ -19,6 +19,7 @@ import pytest
 from cdc.changes import Operation
 from cdc.kafka.reader import read_committed
 from cdc.kafka.topics import topic_exists
+from cdc.snapshot.manifest import Manifest
 from tests.capture_helpers import (
     CaptureSetup,
     capture_env,
@@ -65,30 +66,7 @@ def test_the_first_start_begins_at_a_snapshot_it_would_otherwise_leave_behind(
     now = current_gtid_position(stack_env)
     assert now != anchor
 
-    # Before the first start: nothing is backed up, and check says where capture will begin.
-    window = cdc(setup, "window", "--json")
-    assert window.returncode == 0, window.stderr
-    shown = json.loads(window.stdout)
-    assert (shown["changelog_start"], shown["latest"]) == (None, None)
-    assert shown["earliest"]["snapshot_id"] == snapshot.snapshot_id
-    text = cdc(setup, "window")
-    assert "begins:   nothing yet: capture has not committed its start record" in text.stdout
-    check = cdc(setup, "check", "--json")
-    assert check.returncode == 0, check.stdout + check.stderr
-    start = json.loads(check.stdout)["start"]
-    assert start == {"applies": "capture.start", "would_begin_after": anchor,
-                     "rule": "snapshot", "snapshots": [snapshot.snapshot_id]}
-
-    # An explicit start past the snapshot is refused by check and capture alike, and capture
-    # writes nothing: not even a start record.
-    for command, args in (("check", ()), ("capture", ("--until-caught-up",))):
-        refused = cdc(setup, command, *args, start=f"gtid:{now}")
-        assert refused.returncode == 2, refused.stdout + refused.stderr
-        assert f"begins after snapshot(s) {snapshot.snapshot_id} (anchor {anchor})" in \
-            refused.stderr
-        assert f"set capture.start = 'gtid:{anchor}'" in refused.stderr
-        assert "Traceback" not in refused.stderr
-    assert committed_records(setup) == 0
+    before_the_first_start(setup, snapshot, now)
 
     first = cdc(setup, "capture", "--until-caught-up")
     assert first.returncode == 0, first.stderr
@@ -121,3 +99,42 @@ def test_the_first_start_begins_at_a_snapshot_it_would_otherwise_leave_behind(
     assert restored.returncode == 0, restored.stderr
     assert postgres_state(target, database, WORKLOAD_TABLES) == \
         mysql_state(stack_env["CDC_SOURCE_ADMIN_DSN"], database, WORKLOAD_TABLES)
+
+
+def before_the_first_start(setup: CaptureSetup, snapshot: Manifest, now: str) -> None:
+    """Nothing is backed up yet; check says where capture will begin; an explicit start past
+    the snapshot is refused and writes nothing."""
+    anchor = snapshot.anchor.gtid_position
+    # Before the first start: nothing is backed up, and check says where capture will begin.
+    window = cdc(setup, "window", "--json")
+    assert window.returncode == 0, window.stderr
+    shown = json.loads(window.stdout)
+    assert (shown["changelog_start"], shown["latest"]) == (None, None)
+    assert shown["earliest"]["snapshot_id"] == snapshot.snapshot_id
+    text = cdc(setup, "window")
+    assert "begins:   nothing yet: capture has not committed its start record" in text.stdout
+    # The bad-input report's first case: verify checks the files and says plainly that the
+    # changelog's part waits for capture, instead of blaming the brokers.
+    verified = cdc(setup, "backups verify", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["ok"] is True
+    assert report["snapshots"][0]["rows_checked"] == snapshot.total_rows
+    assert "capture has not started" in report["changelog_unchecked"]
+    assert "cdc capture --config" in report["changelog_unchecked"]
+    check = cdc(setup, "check", "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    start = json.loads(check.stdout)["start"]
+    assert start == {"applies": "capture.start", "would_begin_after": anchor,
+                     "rule": "snapshot", "snapshots": [snapshot.snapshot_id]}
+
+    # An explicit start past the snapshot is refused by check and capture alike, and capture
+    # writes nothing: not even a start record.
+    for command, args in (("check", ()), ("capture", ("--until-caught-up",))):
+        refused = cdc(setup, command, *args, start=f"gtid:{now}")
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert f"begins after snapshot(s) {snapshot.snapshot_id} (anchor {anchor})" in \
+            refused.stderr
+        assert f"set capture.start = 'gtid:{anchor}'" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert committed_records(setup) == 0
