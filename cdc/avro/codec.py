@@ -92,6 +92,16 @@ def decode_record(data: bytes, lookup: SchemaLookup) -> ChangeRecord:
         raise RecordFormatError(f"a changelog record is corrupt or truncated: {exc}") from None
 
 
+def decode_envelope_only(data: bytes) -> ChangeRecord:
+    """The record in ``data`` with its row images left out (None): its operation, table and
+    positions, without needing the schemas topic."""
+    decode = _envelope_decoder(data)
+    try:
+        return decode(data, lambda *_: (None, None))
+    except (AvroDecodeError, ValueError) as exc:
+        raise RecordFormatError(f"a changelog record is corrupt or truncated: {exc}") from None
+
+
 def _codec_for(record: ChangeRecord, schema: TableSchema | None) -> RowCodec:
     if schema is None:
         raise TypeMappingError(

@@ -12,8 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from cdc.avro.codec import SchemaLookup, decode_record
-from cdc.changelog_store import load_registry
+from cdc.avro.codec import decode_envelope_only
 from cdc.changes import ChangeRecord
 from cdc.kafka.reader import read_committed, read_last_committed
 from cdc.position import GtidPosition, parse_gtid
@@ -66,24 +65,30 @@ def locate(bootstrap_servers: str, topics: tuple[str, str], anchor: GtidPosition
     """The replay start offset of a snapshot anchored at ``anchor`` (``topics`` are the
     changelog and schemas topics); None when capture has not reached the anchor within
     ``wait_s``: the offset is then found when the snapshot is used."""
-    changelog_topic, schemas_topic = topics
+    changelog_topic, _schemas_topic = topics
     deadline = clock() + wait_s
     while True:
-        registry = load_registry(bootstrap_servers, schemas_topic)
         tail = read_last_committed(bootstrap_servers, changelog_topic)
         if tail is not None:
-            record = decode_record(tail.value, registry.lookup)
+            record = _without_images(tail.value)
             if reached(record, anchor):
-                probe = _changelog_probe(bootstrap_servers, changelog_topic, registry.lookup)
+                probe = _changelog_probe(bootstrap_servers, changelog_topic)
                 return first_offset_after(anchor, 0, tail.offset + 1, probe)
         if clock() >= deadline:
             return None
         sleep(1.0)
 
 
-def _changelog_probe(bootstrap_servers: str, topic: str, lookup: SchemaLookup) -> Probe:
+def _changelog_probe(bootstrap_servers: str, topic: str) -> Probe:
     def probe(offset: int) -> tuple[int, ChangeRecord] | None:
         for stored in read_committed(bootstrap_servers, topic, offset):
-            return stored.offset, decode_record(stored.value, lookup)
+            return stored.offset, _without_images(stored.value)
         return None
     return probe
+
+
+def _without_images(value: bytes) -> ChangeRecord:
+    """A record's envelope: positions are all locating needs. Its row images are left
+    undecoded, so a table version capture published after the schemas topic was read (capture
+    writes on meanwhile) cannot fail it."""
+    return decode_envelope_only(value)

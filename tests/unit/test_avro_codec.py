@@ -14,6 +14,7 @@ from fastavro import parse_schema, schemaless_writer
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from cdc.avro.codec import (
+    decode_envelope_only,
     decode_record,
     encode_key,
     encode_record,
@@ -279,3 +280,15 @@ def test_zero_timestamp_and_set_order_in_the_avro_body() -> None:
     schemaless_writer(expected, parse_schema(avro_row_schema(schema)),
                       {"ts": 0, "s": ["b", "a"], "t": -1, "day": "2020-01-01"})
     assert expected.getvalue() in data
+
+
+def test_the_envelope_alone_decodes_without_any_table_schema() -> None:
+    # Locating a snapshot's replay start reads positions only: a table version published
+    # after the schemas topic was read (capture writing on meanwhile) must not fail it.
+    record = _record(Operation.UPDATE)
+    decoded = decode_envelope_only(encode_record(record, PAYMENTS))
+    assert (decoded.before, decoded.after) == (None, None)
+    assert decoded.position == record.position
+    assert decoded.operation is Operation.UPDATE
+    with pytest.raises(RecordFormatError):
+        decode_envelope_only(b"\x00" * 12)
