@@ -19,6 +19,7 @@ _COMMANDS = {
     "backups": "cdc.commands.backups",
     "window": "cdc.commands.window",
     "mark": "cdc.commands.mark",
+    "plan": "cdc.commands.plan",
 }
 
 

@@ -87,3 +87,13 @@ class GtidPosition:
 
     def __bool__(self) -> bool:
         return bool(self.by_domain)
+
+
+def transactions_behind(captured: GtidPosition, source: GtidPosition) -> int:
+    """How many of the source's transactions (by GTID sequence, domain by domain) come after
+    ``captured``."""
+    behind = 0
+    for gtid in source.by_domain:
+        done = captured.sequence_in(gtid.domain) or 0
+        behind += max(0, gtid.sequence - done)
+    return behind

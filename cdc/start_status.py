@@ -10,6 +10,8 @@ from cdc.changes import Operation
 from cdc.config import CaptureConfig
 from cdc.first_start import StartDecision, decision_of
 from cdc.kafka.topics import topic_exists
+from cdc.position import GtidPosition
+from cdc.snapshot.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,23 @@ def changelog_beginning(config: CaptureConfig) -> ChangelogBeginning | None:
     offset, record = first
     decision = decision_of(record) if record.operation is Operation.START else None
     return ChangelogBeginning(offset, decision, record.commit_time_us)
+
+
+def split_by_beginning(manifests: tuple[Manifest, ...], beginning: ChangelogBeginning | None
+                       ) -> tuple[list[Manifest], list[dict[str, str]]]:
+    """The snapshots the changelog continues (oldest first), and the others with the reason:
+    an anchor before the changelog's beginning leaves transactions no backup holds."""
+    if beginning is None or beginning.decision is None:
+        return list(manifests), []
+    start = beginning.decision.position
+    usable, unusable = [], []
+    for manifest in manifests:
+        anchor = GtidPosition.parse(manifest.anchor.gtid_position)
+        if start.at_or_before(anchor):
+            usable.append(manifest)
+        else:
+            unusable.append({"snapshot_id": manifest.snapshot_id,
+                             "reason": f"its anchor {anchor or '(empty)'} is before the "
+                                       f"changelog's beginning ({start}): the transactions "
+                                       "between them are in no backup"})
+    return usable, unusable

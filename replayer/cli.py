@@ -7,6 +7,7 @@ import click
 from cdc.cli_errors import run_reporting_errors
 from replayer import __version__
 from replayer.commands.cutover import cutover
+from replayer.commands.drill import drill
 from replayer.commands.migrate import migrate
 from replayer.commands.restore import restore
 from replayer.commands.status import status
@@ -26,6 +27,7 @@ replayer.add_command(verify)
 replayer.add_command(migrate)
 replayer.add_command(status)
 replayer.add_command(cutover)
+replayer.add_command(drill)
 
 
 def main() -> None:

@@ -60,11 +60,11 @@ def snapshot_tables(snapshot: StoredSnapshot, tables: TableSelection, chunk_rows
                                                                        entry.table):
             continue
         schema = table_schema(entry)
-        rows = partial(_keyed_rows, snapshot, entry, schema, normalize_json)
+        rows = partial(keyed_rows, snapshot, entry, schema, normalize_json)
         yield SourceTable(schema, entry.rows, stream_chunks(schema, rows, chunk_rows))
 
 
-def _keyed_rows(snapshot: StoredSnapshot, entry: TableEntry, schema: TableSchema,
+def keyed_rows(snapshot: StoredSnapshot, entry: TableEntry, schema: TableSchema,
                 normalize_json: bool) -> Iterator[KeyedRow]:
     """Every row of the table, file after file, as (key, canonical encoding); an integer key
     must rise strictly through the files, as the snapshot wrote them."""

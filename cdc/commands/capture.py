@@ -19,6 +19,7 @@ from cdc.capture_metrics import CaptureMetrics
 from cdc.config import CaptureConfig, load_config
 
 if TYPE_CHECKING:
+    from cdc.health import HealthFacts, HealthReport
     from cdc.snapshot.schedule import SnapshotScheduler
 
 log = logging.getLogger("cdc.capture")
@@ -43,6 +44,42 @@ def _snapshot_scheduler(config: CaptureConfig, config_path: Path) -> SnapshotSch
     scheduler.start()
     log.info("taking a snapshot every %s into %s", config.snapshots.interval, store.url)
     return scheduler
+
+
+def _drill_scheduler(config: CaptureConfig, config_path: Path) -> SnapshotScheduler | None:
+    interval = config.drills.interval_s
+    if not interval:
+        return None
+    from cdc.drill_history import read_drills  # noqa: PLC0415
+    from cdc.snapshot.schedule import SnapshotScheduler, run_drill_process  # noqa: PLC0415
+
+    def newest() -> datetime | None:
+        finished = [d for d in read_drills(config) if d.verdict != "running"]
+        return datetime.fromisoformat(finished[-1].started_at) if finished else None
+
+    scheduler = SnapshotScheduler(
+        config_path, timedelta(seconds=interval), newest=newest,
+        run=lambda: run_drill_process(config_path, config.drills.point),
+        poll_s=min(30.0, interval / 2), what="restore drill")
+    scheduler.start()
+    log.info("running a restore drill every %s into %s", config.drills.interval,
+             config.drills.target)
+    return scheduler
+
+
+def _serve_metrics(config: CaptureConfig, metrics: CaptureMetrics) -> None:
+    from cdc.health import evaluate  # noqa: PLC0415
+    from cdc.health_inputs import gather_health  # noqa: PLC0415
+    from cdc.health_metrics import HealthCollector  # noqa: PLC0415
+
+    def measure() -> tuple[HealthFacts, HealthReport]:
+        facts = gather_health(config)
+        return facts, evaluate(facts, config.monitoring)
+
+    metrics.registry.register(HealthCollector(measure))
+    metrics.serve(config.capture.metrics_address,
+                  stale_after_s=max(30.0, 6 * config.capture.heartbeat_interval_s))
+    log.info("metrics on http://%s/metrics and /health", config.capture.metrics_address)
 
 
 @click.command()
@@ -72,7 +109,10 @@ def capture(config_path: Path, until_caught_up: bool, workers: int | None, as_js
     capture for the same source fences this one, which then exits with status 3.
 
     With snapshots.interval set (e.g. '6h'), it also takes a base snapshot that often, each in
-    a 'cdc snapshot' process of its own, so capture never pauses for it.
+    a 'cdc snapshot' process of its own, so capture never pauses for it; with drills.interval
+    set, it runs a restore drill ('replayer drill') that often the same way. Its metrics
+    include the backup's health (RPO, snapshot and drill age, binlog retention left) as
+    'cdc check --nagios' judges it.
     """
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(config_path, os.environ)
@@ -87,15 +127,16 @@ def capture(config_path: Path, until_caught_up: bool, workers: int | None, as_js
     signal.signal(signal.SIGINT, request_stop)
     metrics = CaptureMetrics()
     if config.capture.metrics_address:
-        metrics.serve(config.capture.metrics_address,
-                      stale_after_s=max(30.0, 6 * config.capture.heartbeat_interval_s))
-        log.info("metrics on http://%s/metrics and /health", config.capture.metrics_address)
-    scheduler = _snapshot_scheduler(config, config_path) if not until_caught_up else None
+        _serve_metrics(config, metrics)
+    schedulers = [] if until_caught_up else [
+        scheduler for scheduler in (_snapshot_scheduler(config, config_path),
+                                    _drill_scheduler(config, config_path))
+        if scheduler is not None]
     try:
         result = Capture(config, until_caught_up=until_caught_up, stop=stop,
                          metrics=metrics, workers=workers).run()
     finally:
-        if scheduler is not None:
+        for scheduler in schedulers:
             scheduler.stop()
     summary = {"gtid_position": result.position, "records": result.records,
                "transactions": result.transactions}

@@ -13,6 +13,8 @@ import click
 from cdc.config import CaptureConfig, load_config
 from cdc.errors import CdcError
 from cdc.first_start_inputs import decide_start
+from cdc.health import Status, evaluate
+from cdc.health_inputs import gather_health
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.start_status import changelog_beginning
 from cdc.startup_checks import (
@@ -29,7 +31,14 @@ from cdc.startup_checks import (
                    "override it.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (on stdout, errors included).")
-def check(config_path: Path, as_json: bool) -> None:
+@click.option("--nagios", is_flag=True,
+              help="Judge the backup's health instead, as a Nagios/Icinga plugin: RPO, "
+                   "transactions not captured, age of the newest usable snapshot, the last "
+                   "restore drill's verdict and age, and binlog retention left before the "
+                   "source may purge what capture needs, against the [monitoring] thresholds."
+                   " One line with performance data; exit 0 OK, 1 WARNING, 2 CRITICAL, "
+                   "3 UNKNOWN.")
+def check(config_path: Path, as_json: bool, nagios: bool) -> None:
     """Check that capture could start: the configuration, the connection to the source, its
     binlog settings, GTIDs, the capture user's grants and the replica server id.
 
@@ -40,6 +49,8 @@ def check(config_path: Path, as_json: bool) -> None:
     record, that capture resumes from the changelog and capture.start is no longer read.
     Exits 0 when capture could start, 2 when not, naming each problem and its fix.
     """
+    if nagios:
+        _check_health(config_path, as_json)
     try:
         config = load_config(config_path, os.environ)
         facts = run_startup_checks(config)
@@ -56,6 +67,19 @@ def check(config_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(report(config, facts, warnings, start)))
     else:
         click.echo(render(config, facts, warnings, start))
+
+
+def _check_health(config_path: Path, as_json: bool) -> None:
+    try:
+        config = load_config(config_path, os.environ)
+    except CdcError as exc:
+        message = f"CDC UNKNOWN - {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+        click.echo(json.dumps({"status": "UNKNOWN", "exit_status": 3, "error": exc.message,
+                               "hint": exc.hint}) if as_json else message)
+        sys.exit(int(Status.UNKNOWN))
+    report = evaluate(gather_health(config), config.monitoring)
+    click.echo(json.dumps(report.as_dict()) if as_json else report.nagios())
+    sys.exit(int(report.status))
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ import click
 
 from cdc.config import CaptureConfig, load_config
 from cdc.errors import CdcError
-from cdc.position import GtidPosition
+from cdc.position import GtidPosition, transactions_behind
 from cdc.snapshot.catalog import configured_store, read_catalog_if_any
 from cdc.snapshot.changelog import Changelog
-from cdc.snapshot.manifest import Manifest
-from cdc.start_status import ChangelogBeginning, changelog_beginning
+from cdc.start_status import ChangelogBeginning, changelog_beginning, split_by_beginning
 from cdc.startup_checks.queries import connect_source, gtid_binlog_pos
 
 
@@ -62,7 +61,7 @@ def window(config_path: Path, as_json: bool) -> None:
         "rpo_seconds": None, "transactions_behind": None}
     if latest is not None:
         captured = GtidPosition.parse(str(latest["gtid_position"]))
-        behind = _transactions_behind(captured, source) if source is not None else None
+        behind = transactions_behind(captured, source) if source is not None else None
         result["transactions_behind"] = behind
         caught_up_at = datetime.fromisoformat(str(latest["time"]))
         result["rpo_seconds"] = 0.0 if behind == 0 else round(
@@ -71,26 +70,6 @@ def window(config_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(result))
         return
     click.echo(_text(result, catalog.store.url, beginning, unusable))
-
-
-def split_by_beginning(manifests: tuple[Manifest, ...], beginning: ChangelogBeginning | None
-                       ) -> tuple[list[Manifest], list[dict[str, str]]]:
-    """The snapshots the changelog continues (oldest first), and the others with the reason:
-    an anchor before the changelog's beginning leaves transactions no backup holds."""
-    if beginning is None or beginning.decision is None:
-        return list(manifests), []
-    start = beginning.decision.position
-    usable, unusable = [], []
-    for manifest in manifests:
-        anchor = GtidPosition.parse(manifest.anchor.gtid_position)
-        if start.at_or_before(anchor):
-            usable.append(manifest)
-        else:
-            unusable.append({"snapshot_id": manifest.snapshot_id,
-                             "reason": f"its anchor {anchor or '(empty)'} is before the "
-                                       f"changelog's beginning ({start}): the transactions "
-                                       "between them are in no backup"})
-    return usable, unusable
 
 
 def _next_second(moment: datetime) -> datetime:
@@ -107,14 +86,6 @@ def _source_position(config: CaptureConfig) -> GtidPosition | None:
         return GtidPosition.parse(gtid_binlog_pos(connection))
     finally:
         connection.close()
-
-
-def _transactions_behind(captured: GtidPosition, source: GtidPosition) -> int:
-    behind = 0
-    for gtid in source.by_domain:
-        done = captured.sequence_in(gtid.domain) or 0
-        behind += max(0, gtid.sequence - done)
-    return behind
 
 
 def _text(result: dict[str, object], store_url: str, beginning: ChangelogBeginning | None,

@@ -350,6 +350,56 @@ class SnapshotSettings(_Section):
         return parse_duration(self.anchor_wait)
 
 
+class MonitoringSettings(_Section):
+    """Thresholds of 'cdc check --nagios' and of the health metrics; '0' turns one off."""
+
+    rpo_warning: Annotated[str, AfterValidator(_duration)] = Field(
+        default="60s", description="RPO (time since the last captured transaction while the "
+                                   "source has newer ones) that makes the check WARNING")
+    rpo_critical: Annotated[str, AfterValidator(_duration)] = Field(
+        default="5m", description="RPO that makes the check CRITICAL")
+    behind_warning: int = Field(
+        default=10_000, ge=0, description="source transactions not captured yet for WARNING")
+    behind_critical: int = Field(
+        default=100_000, ge=0, description="source transactions not captured yet for CRITICAL")
+    snapshot_age_warning: Annotated[str, AfterValidator(_duration)] = Field(
+        default="26h", description="age of the newest usable snapshot for WARNING")
+    snapshot_age_critical: Annotated[str, AfterValidator(_duration)] = Field(
+        default="50h", description="age of the newest usable snapshot for CRITICAL")
+    drill_age_warning: Annotated[str, AfterValidator(_duration)] = Field(
+        default="8d", description="age of the last restore drill for WARNING")
+    drill_age_critical: Annotated[str, AfterValidator(_duration)] = Field(
+        default="15d", description="age of the last restore drill for CRITICAL")
+    binlog_retention_warning: Annotated[str, AfterValidator(_duration)] = Field(
+        default="24h", description="binlog retention left before the source may purge what "
+                                   "capture still needs, for WARNING")
+    binlog_retention_critical: Annotated[str, AfterValidator(_duration)] = Field(
+        default="6h", description="binlog retention left for CRITICAL")
+
+
+class DrillSettings(_Section):
+    target: str | None = Field(
+        default=None,
+        description="the scratch server drills restore into: postgresql://user@host:port/db "
+                    "(a scratch database is created there) or mysql://user@host:port/ (a "
+                    "server kept for drills); the password in CDC_DRILLS__PASSWORD")
+    password: SecretStr | None = Field(
+        default=None, description="the drill target's password; best given as "
+                                  "CDC_DRILLS__PASSWORD")
+    interval: Annotated[str, AfterValidator(_duration)] = Field(
+        default="0", description="how often 'cdc capture' runs a drill by itself; '0' never")
+    point: Literal["latest", "random"] = Field(
+        default="latest", description="what a scheduled drill restores to: 'latest' or a "
+                                      "'random' point in the restorable window")
+    tables: Annotated[list[str], AfterValidator(_patterns)] = Field(
+        default_factory=lambda: ["*"], min_length=1,
+        description="'db' or 'db.table' patterns of the tables a drill restores and compares")
+
+    @property
+    def interval_s(self) -> int:
+        return parse_duration(self.interval)
+
+
 class CaptureConfig(BaseModel):
     """Everything ``cdc capture`` and ``cdc check`` need; built by ``load_config``."""
 
@@ -359,6 +409,8 @@ class CaptureConfig(BaseModel):
     kafka: KafkaSettings
     capture: CaptureSettings = CaptureSettings()
     snapshots: SnapshotSettings = SnapshotSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    drills: DrillSettings = DrillSettings()
 
     @model_validator(mode="after")
     def _derived(self) -> CaptureConfig:

@@ -1,9 +1,10 @@
-"""Snapshots on a schedule while capture runs (``snapshots.interval``).
+"""Snapshots (``snapshots.interval``) and restore drills (``drills.interval``) on a schedule
+while capture runs.
 
-Each snapshot runs as its own ``cdc snapshot`` process, so capture never pauses for it and the
-snapshot's reading and encoding get the machine's other core. One at a time; the next is due
-``interval`` after the newest complete snapshot in the store (so a restart of capture does not
-take one early), and a failed one is tried again after ``retry_s``.
+Each runs as its own process (``cdc snapshot``, ``replayer drill``), so capture never pauses
+for it and its work gets the machine's other core. One at a time; the next is due ``interval``
+after the newest complete one (so a restart of capture does not start one early), and a failed
+one is tried again after ``retry_s``.
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ class SnapshotScheduler:
                  newest: Callable[[], datetime | None],
                  run: Callable[[], int] | None = None,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 retry: timedelta = timedelta(minutes=10), poll_s: float = 30.0) -> None:
+                 retry: timedelta = timedelta(minutes=10), poll_s: float = 30.0,
+                 what: str = "snapshot") -> None:
         self._interval = interval
         self._newest = newest
         self._run = run or (lambda: _run_snapshot_process(config_path))
         self._now = now
         self._retry = retry
         self._poll_s = poll_s
+        self._what = what
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="snapshot-schedule", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"{what}-schedule", daemon=True)
         self.taken = 0
         self.failed = 0
 
@@ -59,10 +62,10 @@ class SnapshotScheduler:
             except Exception as exc:
                 # Also a store no snapshot has created yet; a store that really is broken
                 # fails the snapshot, which then waits before the next try.
-                _log.info("no snapshot found in the store (%s)", exc)
+                _log.info("no earlier %s found (%s)", self._what, exc)
                 newest = None
             if self._now() >= next_due(newest, self._interval, last_failure, self._retry):
-                _log.info("taking a scheduled snapshot")
+                _log.info("starting a scheduled %s", self._what)
                 status = self._run()
                 if status == 0:
                     self.taken += 1
@@ -70,12 +73,19 @@ class SnapshotScheduler:
                 else:
                     self.failed += 1
                     last_failure = self._now()
-                    _log.error("the scheduled snapshot failed (exit status %d); next try in %s",
-                               status, self._retry)
+                    _log.error("the scheduled %s failed (exit status %d); next try in %s",
+                               self._what, status, self._retry)
             self._stop.wait(self._poll_s)
 
 
 def _run_snapshot_process(config_path: Path) -> int:
     completed = subprocess.run([sys.executable, "-m", "cdc", "snapshot", "--config",
                                 str(config_path)], stdout=subprocess.DEVNULL, check=False)
+    return completed.returncode
+
+
+def run_drill_process(config_path: Path, point: str) -> int:
+    completed = subprocess.run([sys.executable, "-m", "replayer", "drill", "--config",
+                                str(config_path), "--to", point],
+                               stdout=subprocess.DEVNULL, check=False)
     return completed.returncode

@@ -12,14 +12,12 @@ import click
 from cdc.config import load_config
 from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, parse_dsn
-from cdc.errors import ConfigError
 from cdc.progress import ProgressReporter
-from cdc.snapshot.changelog import Changelog
-from replayer.applier import TableIncluded, read_position
-from replayer.base_load import BaseLoad, load_base
-from replayer.restore_inputs import plan_restore, records_between
+from replayer.applier import TableIncluded
+from replayer.restore_inputs import plan_restore
 from replayer.restore_plan import RestorePlan
 from replayer.restore_point import parse_restore_point
+from replayer.restore_run import restore_into
 from replayer.targets import TargetEngine, target_engine
 
 # Rates measured on the local stack, for --dry-run's estimate only.
@@ -84,31 +82,10 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
 def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePlan,
              manifest: Any, *, as_json: bool, include: TableIncluded, target: Dsn,
              workers: int) -> None:
-    source = config.source.name
     reporter = ProgressReporter(as_json=as_json)
     try:
-        position = read_position(connection, source)
-        if position is None:
-            position = load_base(engine, connection, BaseLoad(
-                config, target, manifest, plan.snapshot_through_offset, include, workers),
-                reporter.update)
-        if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
-            if plan.replay_to_offset is not None and \
-                    position.changelog_offset > plan.replay_to_offset:
-                raise ConfigError(
-                    f"the target is at changelog offset {position.changelog_offset}, past the "
-                    f"point (offset {plan.replay_to_offset})",
-                    "a restore only goes forward: restore into an empty server for an "
-                    "earlier point")
-            return
-        changelog = Changelog(config)
-        to_replay = plan.rows_to_replay
-        applier = engine.applier(
-            connection, source, changelog.lookup, transactions_per_commit=50, include=include,
-            progress=lambda rows: reporter.update("replayed row changes", rows, to_replay))
-        applier.apply(records_between(changelog.records_from(position.changelog_offset + 1),
-                                      plan.replay_to_offset))
-        applier.flush()
+        restore_into(engine, connection, config, plan, manifest, include=include,
+                     target=target, workers=workers, progress=reporter.update)
     finally:
         reporter.close()
 
