@@ -65,7 +65,7 @@ class SnapshotScheduler:
                 _log.info("no earlier %s found (%s)", self._what, exc)
                 newest = None
             if self._now() >= next_due(newest, self._interval, last_failure, self._retry):
-                _log.info("starting a scheduled %s", self._what)
+                _log.info("taking a scheduled %s", self._what)
                 status = self._run()
                 if status == 0:
                     self.taken += 1
