@@ -56,6 +56,8 @@ def _capture_facts(config: CaptureConfig, beginning: ChangelogBeginning | None,
     captured_at_s = record.commit_time_us / 1e6
     with connect_source(config) as conn:
         behind = transactions_behind(captured, GtidPosition.parse(gtid_binlog_pos(conn)))
+        # Measured from here: the tail read above may be a heartbeat newer than the call.
+        now = max(now, time.time())
         purged = None
         try:
             check_position_available(conn, str(captured))

@@ -124,7 +124,9 @@ def rss_kib(pids: list[int]) -> int:
             status = Path(f"/proc/{pid}/status").read_text()
         except FileNotFoundError:
             continue
-        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        found = re.search(r"VmRSS:\s+(\d+)", status)
+        if found is not None:  # an exiting process (a zombie) has no VmRSS line any more
+            total += int(found.group(1))
     return total
 
 

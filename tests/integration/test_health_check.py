@@ -32,7 +32,7 @@ from tests.stack import StackEnv
 from tests.throwaway_mariadb import ThrowawayServer, free_port, throwaway_mariadb
 
 pytestmark = pytest.mark.integration
-WARNING_S, CRITICAL_S = 6, 20
+WARNING_S, CRITICAL_S = 6, 40
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_nagios_follows_rpo_retention_and_purge(
     status, line, facts = _nagios(setup)
     assert status == 0, line
     assert line.startswith("CDC OK - ")
-    assert "rpo=0s;6;20;0" in line
+    assert f"rpo=0s;{WARNING_S};{CRITICAL_S};0" in line
 
     _rpo_grows_while_capture_is_stopped(setup, own_source)
     _short_retention_warns(setup, own_source)
@@ -126,7 +126,8 @@ def _metrics_while_capturing(setup: CaptureSetup, source: ThrowawayServer, log: 
         while time.monotonic() < deadline:
             with urllib.request.urlopen(f"http://{address}/metrics", timeout=30) as response:
                 body = response.read().decode()
-            if "cdc_backup_rpo_seconds 0.0" in body:
+            if "cdc_backup_rpo_seconds 0.0" in body \
+                    and "cdc_backup_transactions_behind 0.0" in body:
                 break
             time.sleep(1)
         assert "cdc_backup_rpo_seconds 0.0" in body, body
