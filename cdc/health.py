@@ -4,6 +4,7 @@ Pure: ``cdc.health_inputs`` measures the facts."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -101,6 +102,14 @@ class HealthReport:
                 "findings": [{"fact": f.fact, "status": f.status.name, "text": f.text,
                               "value": f.value, "unit": f.unit, "warning": f.warning,
                               "critical": f.critical} for f in self.findings]}
+
+
+def unknown_output(message: str, hint: str, *, as_json: bool) -> str:
+    """What a check prints when it cannot judge at all (exit status 3)."""
+    if as_json:
+        return json.dumps({"status": "UNKNOWN", "exit_status": int(Status.UNKNOWN),
+                           "error": message, "hint": hint})
+    return f"CDC UNKNOWN - {message}" + (f" ({hint})" if hint else "")
 
 
 def evaluate(facts: HealthFacts, limits: MonitoringSettings) -> HealthReport:

@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -27,16 +27,15 @@ from cdc.snapshot.catalog import configured_key, configured_store, read_catalog,
 from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
 from replayer.apply_mysql import POSITION_DATABASE
+from replayer.commands.verify import open_target
 from replayer.drill_reference import net_changes, reference_tables
 from replayer.drill_scratch import Scratch, scratch_for
 from replayer.restore_inputs import plan_restore, records_between
 from replayer.restore_point import RestorePoint, parse_restore_point
 from replayer.restore_run import restore_into
 from replayer.targets import target_engine
-from replayer.verify_chunks import Target, verify_tables
+from replayer.verify_chunks import verify_tables
 from replayer.verify_compare import TableVerdict
-from replayer.verify_mysql import MysqlTarget, open_mysql
-from replayer.verify_postgres import PostgresTarget, open_postgres
 from replayer.verify_snapshot import StoredSnapshot
 
 Progress = Callable[[str, int, int], None]
@@ -182,23 +181,7 @@ def _verify(config: CaptureConfig, target: Dsn, manifest: Manifest, *, first: in
     net = net_changes(records, shapes, changelog.lookup)
     normalize_json = target.engine is Engine.POSTGRESQL
     with ExitStack() as closing:
-        copy = _open_copy(closing, target)
+        copy = open_target(closing, target)
         verdicts = verify_tables(reference_tables(snapshot, net, shapes, chunk_rows,
                                                   normalize_json=normalize_json), copy, progress)
     return verdicts, sorted(f"{db}.{table}" for db, table in net.reshaped)
-
-
-def _open_copy(closing: ExitStack, target: Dsn) -> Target:
-    if target.engine is Engine.POSTGRESQL:
-        connection = open_postgres(target)
-        copy: Target = PostgresTarget(connection)
-    else:
-        connection = open_mysql(target, "--target")
-        copy = MysqlTarget(connection)
-
-    def close() -> None:
-        with suppress(MySQLdb.Error, psycopg2.Error):
-            connection.close()
-
-    closing.callback(close)
-    return copy

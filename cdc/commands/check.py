@@ -13,7 +13,7 @@ import click
 from cdc.config import CaptureConfig, load_config
 from cdc.errors import CdcError
 from cdc.first_start_inputs import decide_start
-from cdc.health import Status, evaluate
+from cdc.health import Status, evaluate, unknown_output
 from cdc.health_inputs import gather_health
 from cdc.kafka.errors import KafkaUnavailableError
 from cdc.start_status import changelog_beginning
@@ -73,9 +73,7 @@ def _check_health(config_path: Path, as_json: bool) -> None:
     try:
         config = load_config(config_path, os.environ)
     except CdcError as exc:
-        message = f"CDC UNKNOWN - {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
-        click.echo(json.dumps({"status": "UNKNOWN", "exit_status": 3, "error": exc.message,
-                               "hint": exc.hint}) if as_json else message)
+        click.echo(unknown_output(exc.message, exc.hint, as_json=as_json))
         sys.exit(int(Status.UNKNOWN))
     report = evaluate(gather_health(config), config.monitoring)
     click.echo(json.dumps(report.as_dict()) if as_json else report.nagios())

@@ -16,7 +16,7 @@ from cdc.config.models import parse_duration
 from cdc.config.problems import InvalidValueError
 from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import CdcError
-from cdc.health import Status, TargetLag, target_report
+from cdc.health import Status, TargetLag, target_report, unknown_output
 from replayer.applier import POSITION_SCHEMA
 from replayer.follower_status import read_followers
 from replayer.restore_inputs import transactions_after
@@ -105,9 +105,7 @@ def _nagios(target_dsn: str, config_path: Path | None, as_json: bool,
         critical = _threshold(critical_text, monitoring.rpo_critical if monitoring else "5m")
         positions = _entries(parse_dsn(target_dsn), config_path)
     except CdcError as exc:
-        click.echo(json.dumps({"status": "UNKNOWN", "exit_status": 3, "error": exc.message,
-                               "hint": exc.hint}) if as_json
-                   else f"CDC UNKNOWN - {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+        click.echo(unknown_output(exc.message, exc.hint, as_json=as_json))
         sys.exit(int(Status.UNKNOWN))
     report = target_report([TargetLag(str(e["source"]), e["lag_seconds"],
                                       e.get("lag_transactions")) for e in positions],

@@ -64,7 +64,7 @@ def verify(*, source_dsn: str | None, snapshot_id: str | None, config_path: Path
                 snapshot = open_snapshot(config_path, snapshot_id, os.environ)
                 sources: Iterator[SourceTable] = snapshot_tables(
                     snapshot, selection, chunk_rows, normalize_json=normalize_json)
-                verdicts = verify_tables(sources, _open_target(closing, target),
+                verdicts = verify_tables(sources, open_target(closing, target),
                                          reporter.update)
             else:
                 verdicts = verify_live(_source_dsn(source_dsn or ""), target, selection,
@@ -84,7 +84,7 @@ def verify_live(source: Dsn, target: Dsn, selection: TableFilter, chunk_rows: in
             connection = _opened(closing, open_mysql(source, "--source"))
             sources = mysql_tables(connection, selection, chunk_rows,
                                    normalize_json=target.engine is Engine.POSTGRESQL)
-            return verify_tables(sources, _open_target(closing, target), progress)
+            return verify_tables(sources, open_target(closing, target), progress)
     except (MySQLdb.Error, psycopg2.Error) as exc:
         raise _read_failed(exc) from None
 
@@ -120,7 +120,7 @@ def _source_dsn(text: str) -> Dsn:
     return dsn
 
 
-def _open_target(closing: ExitStack, dsn: Dsn) -> Target:
+def open_target(closing: ExitStack, dsn: Dsn) -> Target:
     if dsn.engine is Engine.POSTGRESQL:
         return PostgresTarget(_opened(closing, open_postgres(dsn)))
     return MysqlTarget(_opened(closing, open_mysql(dsn, "--target")))
