@@ -102,10 +102,11 @@ class MysqlLoad:
     columns_clause: str
     """``(`a`, @v1, ...) SET `b` = CONVERT(@v1 USING utf8mb4)``, the part after the format."""
 
-    def statement(self, path: str) -> str:
-        """The LOAD DATA LOCAL INFILE statement for a file at ``path`` (on the client)."""
-        return (f"LOAD DATA LOCAL INFILE {quote_string(path)} INTO TABLE "
-                f"{quote(self.schema.database)}.{quote(self.schema.table)} "
+    def statement(self, path: str, into: str | None = None) -> str:
+        """The LOAD DATA LOCAL INFILE statement for a file at ``path`` (on the client), into
+        the table, or into ``into`` (a qualified name) of the same columns."""
+        table = into or f"{quote(self.schema.database)}.{quote(self.schema.table)}"
+        return (f"LOAD DATA LOCAL INFILE {quote_string(path)} INTO TABLE {table} "
                 f"CHARACTER SET binary {_EXACT_FIELDS} {self.columns_clause}")
 
 

@@ -14,6 +14,7 @@ from cdc.position import GtidPosition, parse_gtid
 from cdc.snapshot.catalog import configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
+from replayer.raw_changes import RawChange
 from replayer.restore_plan import (
     ChangelogSummary,
     RestorePlan,
@@ -78,6 +79,14 @@ def records_between(read: Iterator[tuple[int, ChangeRecord]], last: int
         if offset > last:
             return
         yield offset, record
+
+
+def raw_between(read: Iterator[RawChange], last: int) -> Iterator[RawChange]:
+    """The raw changes up to and including offset ``last``."""
+    for change in read:
+        if change.offset > last:
+            return
+        yield change
 
 
 def plan_restore(config: CaptureConfig, point: RestorePoint, snapshot_id: str = "auto"

@@ -15,7 +15,8 @@ from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
 from replayer.applier import TableIncluded, read_position
 from replayer.base_load import BaseLoad, load_base
-from replayer.restore_inputs import records_between
+from replayer.raw_changes import raw_changes
+from replayer.restore_inputs import raw_between
 from replayer.restore_plan import RestorePlan
 from replayer.targets import TargetEngine
 
@@ -58,9 +59,9 @@ def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
         replayed = rows
         progress("replayed row changes", rows, to_replay)
 
-    applier = engine.applier(connection, source, changelog.lookup, transactions_per_commit=50,
-                             include=include, progress=replay_progress)
-    applier.apply(records_between(changelog.records_from(position.changelog_offset + 1),
-                                  plan.replay_to_offset))
+    applier = engine.set_applier(connection, source, changelog.lookup, include=include,
+                                 progress=replay_progress)
+    stored = changelog.stored_from(position.changelog_offset + 1)
+    applier.apply_raw(raw_between(raw_changes(stored), plan.replay_to_offset))
     applier.flush()
     return RestoreTimings(loaded - started, loaded_rows, time.monotonic() - loaded, replayed)

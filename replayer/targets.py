@@ -23,6 +23,9 @@ from replayer.apply_mysql import (
 from replayer.apply_postgres import PostgresApplier
 from replayer.load_mysql import MysqlBulkTarget
 from replayer.load_postgres import PostgresBulkTarget
+from replayer.set_apply import SetApplier
+from replayer.set_apply_mysql import MysqlSetApplier
+from replayer.set_apply_postgres import PostgresSetApplier
 from replayer.snapshot_load import BulkTarget
 from replayer.target_postgres import (
     connect_postgres,
@@ -40,15 +43,17 @@ class TargetEngine:
     store_position: Callable[[Any, str, AppliedPosition], None]
     bulk_target: Callable[[Any], BulkTarget]
     applier: type[Applier]
+    set_applier: type[SetApplier]
+    """Set-based replay, for restores (``replayer.set_apply``)."""
 
 
 _ENGINES = {
     Engine.MYSQL: TargetEngine(connect_target, require_empty_mysql, prepare_session,
                                store_position, MysqlBulkTarget,
-                               MysqlApplier),
+                               MysqlApplier, MysqlSetApplier),
     Engine.POSTGRESQL: TargetEngine(connect_postgres, require_empty_postgres, prepare_postgres,
                                     store_position_postgres,
-                                    PostgresBulkTarget, PostgresApplier),
+                                    PostgresBulkTarget, PostgresApplier, PostgresSetApplier),
 }
 
 

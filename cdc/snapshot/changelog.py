@@ -9,7 +9,12 @@ from cdc.avro.codec import decode_record
 from cdc.changelog_store import load_registry
 from cdc.changes import ChangeRecord, TableSchema
 from cdc.config.models import CaptureConfig
-from cdc.kafka.reader import follow_committed, read_committed, read_last_committed
+from cdc.kafka.reader import (
+    StoredRecord,
+    follow_committed,
+    read_committed,
+    read_last_committed,
+)
 from cdc.position import GtidPosition
 from cdc.schema_registry import SchemaRegistry
 from cdc.snapshot.anchor_offset import locate
@@ -34,6 +39,10 @@ class Changelog:
     def records_from(self, offset: int) -> Iterator[tuple[int, ChangeRecord]]:
         for stored in read_committed(self._bootstrap, self._topics[0], offset):
             yield stored.offset, decode_record(stored.value, self.lookup)
+
+    def stored_from(self, offset: int) -> Iterator[StoredRecord]:
+        """The records from ``offset`` as stored, undecoded."""
+        return read_committed(self._bootstrap, self._topics[0], offset)
 
     def follow_from(self, offset: int, idle_s: float = 0.5
                     ) -> Iterator[tuple[int, ChangeRecord] | None]:
