@@ -58,6 +58,7 @@ class Applier(ABC):
         self._cursor = connection.cursor()
         self._source = source
         self._include = include
+        self._included_tables: dict[tuple[str, str], bool] = {}
         self._schemas = schemas
         self._per_commit = transactions_per_commit
         self._progress = progress
@@ -74,14 +75,16 @@ class Applier(ABC):
             # A table left out is not applied, but its transaction's end still counts.
             if self._included(record):
                 self._apply_included(offset, record)
-            self._counted(offset, record)
+            self._counted(offset, record.transaction_last, record.position.gtid,
+                          record.commit_time_us)
 
-    def _counted(self, offset: int, record: ChangeRecord) -> None:
+    def _counted(self, offset: int, transaction_last: bool, gtid: str,
+                 commit_time_us: int) -> None:
         """Count an applied (or left out) record; commit at the configured boundary."""
         self._open_records += 1
-        if record.transaction_last:
+        if transaction_last:
             self._open_records = 0
-            self._last = AppliedPosition(offset, record.position.gtid, record.commit_time_us)
+            self._last = AppliedPosition(offset, gtid, commit_time_us)
             self.transactions += 1
             self._pending += 1
             if self._pending >= self._per_commit:
@@ -120,7 +123,16 @@ class Applier(ABC):
             self._progress(self.rows)
 
     def _included(self, record: ChangeRecord) -> bool:
-        return self._include is None or self._include(record.database, record.table or None)
+        return self._includes(record.database, record.table)
+
+    def _includes(self, database: str, table: str) -> bool:
+        if self._include is None:
+            return True
+        found = self._included_tables.get((database, table))
+        if found is None:
+            found = self._included_tables[database, table] = self._include(database,
+                                                                           table or None)
+        return found
 
     def diverged(self, offset: int, record: ChangeRecord, why: str) -> TargetDivergedError:
         """The error that stops applying; what this target transaction held is rolled back."""

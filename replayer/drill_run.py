@@ -30,6 +30,7 @@ from replayer.apply_mysql import POSITION_DATABASE
 from replayer.commands.verify import open_target
 from replayer.drill_reference import net_changes, reference_tables
 from replayer.drill_scratch import Scratch, scratch_for
+from replayer.read_ahead import ReadAhead
 from replayer.restore_inputs import plan_restore, records_between
 from replayer.restore_point import RestorePoint, parse_restore_point
 from replayer.restore_run import restore_into
@@ -131,7 +132,8 @@ def _restore_and_verify(config: CaptureConfig, scratch: Scratch, known: list[Dri
                         point: RestorePoint, *, workers: int, chunk_rows: int,
                         progress: Progress, tables: TableFilter
                         ) -> tuple[DrillRecord, list[TableVerdict]]:
-    plan, manifest = plan_restore(config, point)
+    read_ahead = ReadAhead()
+    plan, manifest = plan_restore(config, point, read_ahead=read_ahead)
     record = replace(known[-1], snapshot_id=plan.snapshot_id, gtid_position=plan.target_gtid)
     known.append(record)
     databases = {t.database for t in manifest.tables
@@ -143,7 +145,7 @@ def _restore_and_verify(config: CaptureConfig, scratch: Scratch, known: list[Dri
         engine.prepare(connection)
         timings = restore_into(engine, connection, config, plan, manifest,
                                include=tables.includes, target=target,
-                               workers=workers, progress=progress)
+                               workers=workers, progress=progress, read_ahead=read_ahead)
     finally:
         connection.close()
     verify_started = time.monotonic()

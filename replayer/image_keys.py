@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from cdc.avro.binary import AvroDecodeError, Reader
+from cdc.avro.binary import Reader
 from cdc.avro.column_types import avro_column_type
 from cdc.changes import TableSchema
 from replayer.change_groups import RowKey
@@ -26,7 +26,8 @@ class NoKeyError(ValueError):
 @lru_cache(maxsize=256)
 def key_reader(schema: TableSchema) -> KeyOf:
     """The function from an image of ``schema`` to its key's bytes; raises ``NoKeyError``
-    for a table without a primary key, ``AvroDecodeError`` for an image that does not decode."""
+    for a table without a primary key; the function raises ``NoKeyError`` for a NULL key and
+    ``AvroDecodeError`` or ``IndexError`` for an image that does not decode."""
     if not schema.primary_key:
         raise NoKeyError(f"{schema.qualified_name} has no primary key")
     wanted = {schema.columns.index(schema.column(name)) for name in schema.primary_key}
@@ -48,14 +49,3 @@ def key_reader(schema: TableSchema) -> KeyOf:
         return tuple(found[index] for index in order)
 
     return key_of
-
-
-def image_key(schema: TableSchema, image: bytes) -> RowKey:
-    """The key of one image (see ``key_reader``)."""
-    try:
-        return key_reader(schema)(image)
-    except (IndexError, ValueError) as exc:
-        if isinstance(exc, NoKeyError | AvroDecodeError):
-            raise
-        raise AvroDecodeError(f"the image of {schema.qualified_name} does not decode: {exc}") \
-            from None

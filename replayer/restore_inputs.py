@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from cdc.avro.envelope import decode_envelope
+from cdc.avro.envelope import EnvelopeFields, envelope_fields
+from cdc.avro.errors import RecordFormatError
 from cdc.changes import ChangeRecord, Operation
 from cdc.config.models import CaptureConfig
-from cdc.kafka.reader import read_committed, watermarks
+from cdc.kafka.reader import StoredRecord, read_committed, watermarks
 from cdc.marks import read_marks
 from cdc.position import GtidPosition, parse_gtid
 from cdc.snapshot.catalog import configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
 from replayer.raw_changes import RawChange
+from replayer.read_ahead import ReadAhead
 from replayer.restore_plan import (
     ChangelogSummary,
     RestorePlan,
@@ -35,9 +37,10 @@ def snapshot_info(manifest: Manifest, *, anchor_offset: int | None = None) -> Sn
                         rows=manifest.total_rows)
 
 
-def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
+def changelog_summary(bootstrap_servers: str, topic: str,
+                      keep: Callable[[StoredRecord], None] | None = None) -> ChangelogSummary:
     """Every source transaction of the changelog: its offsets, GTID, commit time and rows
-    (the row images are not decoded)."""
+    (the row images are not decoded); each record read is given to ``keep``, if any."""
     low, high = watermarks(bootstrap_servers, topic)
     transactions: list[TransactionInfo] = []
     first = rows = 0
@@ -45,9 +48,11 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
     for stored in read_committed(bootstrap_servers, topic):
         if stored.offset >= high:  # committed while this was read: not in the summary
             break
-        record = decode_envelope(stored.value, lambda *_: (None, None))
+        if keep is not None:
+            keep(stored)
+        record = _envelope(stored.value)
         if record.operation is Operation.START:
-            begins_after = GtidPosition.parse(record.position.gtid_position)
+            begins_after = GtidPosition.parse(record.gtid_position)
         if record.operation.is_marker:
             continue
         if record.transaction_index == 0:
@@ -56,7 +61,7 @@ def changelog_summary(bootstrap_servers: str, topic: str) -> ChangelogSummary:
         if record.transaction_last:
             transactions.append(TransactionInfo(
                 offset_first=first, offset_last=stored.offset,
-                gtid=parse_gtid(record.position.gtid), commit_time_us=record.commit_time_us,
+                gtid=parse_gtid(record.gtid), commit_time_us=record.commit_time_us,
                 rows=rows))
     return ChangelogSummary(tuple(transactions), low, high, begins_after)
 
@@ -66,10 +71,17 @@ def transactions_after(bootstrap_servers: str, topic: str, offset: int) -> int:
     past it are read, so a target close behind costs little however long the changelog."""
     count = 0
     for stored in read_committed(bootstrap_servers, topic, start=offset + 1):
-        record = decode_envelope(stored.value, lambda *_: (None, None))
+        record = _envelope(stored.value)
         if record.transaction_last and not record.operation.is_marker:
             count += 1
     return count
+
+
+def _envelope(value: bytes) -> EnvelopeFields:
+    try:
+        return envelope_fields(value)
+    except ValueError as exc:
+        raise RecordFormatError(f"a changelog record is corrupt or truncated: {exc}") from None
 
 
 def records_between(read: Iterator[tuple[int, ChangeRecord]], last: int
@@ -89,12 +101,14 @@ def raw_between(read: Iterator[RawChange], last: int) -> Iterator[RawChange]:
         yield change
 
 
-def plan_restore(config: CaptureConfig, point: RestorePoint, snapshot_id: str = "auto"
-                 ) -> tuple[RestorePlan, Manifest]:
-    """The plan to ``point`` from the configured store and changelog, and its snapshot."""
+def plan_restore(config: CaptureConfig, point: RestorePoint, snapshot_id: str = "auto",
+                 read_ahead: ReadAhead | None = None) -> tuple[RestorePlan, Manifest]:
+    """The plan to ``point`` from the configured store and changelog, and its snapshot; the
+    records read are kept in ``read_ahead``, for the replay."""
     catalog = read_catalog(configured_store(config))
     manifests = list(catalog.manifests) if snapshot_id == "auto" else [catalog.find(snapshot_id)]
-    summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic)
+    summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic,
+                                None if read_ahead is None else read_ahead.keep)
     marks = {label: m.gtid_position for label, m in read_marks(config).items()}
     changelog = Changelog(config)
     # A snapshot's replay start is recorded once capture passes its anchor; one taken while

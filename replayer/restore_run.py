@@ -16,6 +16,7 @@ from cdc.snapshot.manifest import Manifest
 from replayer.applier import TableIncluded, read_position
 from replayer.base_load import BaseLoad, load_base
 from replayer.raw_changes import raw_changes
+from replayer.read_ahead import ReadAhead
 from replayer.restore_inputs import raw_between
 from replayer.restore_plan import RestorePlan
 from replayer.targets import TargetEngine
@@ -33,7 +34,8 @@ class RestoreTimings:
 
 def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
                  plan: RestorePlan, manifest: Manifest, *, include: TableIncluded,
-                 target: Dsn, workers: int, progress: Progress) -> RestoreTimings:
+                 target: Dsn, workers: int, progress: Progress,
+                 read_ahead: ReadAhead | None = None) -> RestoreTimings:
     source = config.source.name
     started = time.monotonic()
     loaded_rows = 0
@@ -61,7 +63,9 @@ def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
 
     applier = engine.set_applier(connection, source, changelog.lookup, include=include,
                                  progress=replay_progress)
-    stored = changelog.stored_from(position.changelog_offset + 1)
+    start = position.changelog_offset + 1
+    stored = (changelog.stored_from(start) if read_ahead is None
+              else read_ahead.stored_from(start, changelog.stored_from))
     applier.apply_raw(raw_between(raw_changes(stored), plan.replay_to_offset))
     applier.flush()
     return RestoreTimings(loaded - started, loaded_rows, time.monotonic() - loaded, replayed)

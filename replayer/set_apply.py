@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from cdc.avro.codec import SchemaLookup
-from cdc.changes import ChangeRecord, Operation, TableSchema
+from cdc.changes import Operation, TableSchema
 from replayer.applier import AppliedPosition, Applier, ReplayProgress, TableIncluded
 from replayer.change_groups import ChangeGroups, Group, Kind
-from replayer.image_keys import NoKeyError, image_key
+from replayer.image_keys import KeyOf, key_reader
 from replayer.raw_changes import RawChange, full_record
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class SetApplier(Applier):
         self._groups = ChangeGroups()
         self._raw: list[RawChange] = []
         """The included changes of the open target transaction, to apply again."""
+        self._keyed: dict[tuple[str, str, int], tuple[TableSchema, KeyOf | None]] = {}
+        """Each table version's schema and key reader (None without a primary key)."""
         self._stages: dict[tuple[str, str, int], str] = {}
         """The staging table of each table version (``_apply_group``'s)."""
         self.groups = 0
@@ -67,41 +69,48 @@ class SetApplier(Applier):
 
     def apply_raw(self, changes: Iterable[RawChange]) -> None:
         for change in changes:
-            record = change.record
-            if record.operation.is_marker:
+            fields = change.fields
+            operation = fields.operation
+            if operation.is_marker:
                 continue
-            if self._included(record):
+            if self._includes(fields.database, fields.table):
                 # Kept once applied or gathered: a fallback on the way applies what came
                 # before it, and this change then goes its own way.
                 if not self._gathered(change):
                     self._flush_groups()
                     self._apply_included(change.offset, full_record(change, self._schemas))
-                if record.operation is Operation.DDL and self.ddl_commits:
+                if operation is Operation.DDL and self.ddl_commits:
                     self._raw.clear()  # committed by the statement itself
                 else:
                     self._raw.append(change)
-            self._counted(change.offset, record)
+            self._counted(change.offset, fields.transaction_last, fields.gtid,
+                          fields.commit_time_us)
 
     def _gathered(self, change: RawChange) -> bool:
         """Whether the change joined a group (the groups applied first if it conflicted)."""
-        record = change.record
-        kind = _KINDS.get(record.operation)
+        fields = change.fields
+        kind = _KINDS.get(fields.operation)
         if kind is None:
             return False
-        image = change.before if kind is Kind.DELETE else change.after
+        image = fields.before if kind is Kind.DELETE else fields.after
         if image is None:
             return False
-        schema = self._schemas(record.database, record.table, record.schema_version)
-        if not self._groupable(schema, kind):
+        version = (fields.database, fields.table, fields.schema_version)
+        known = self._keyed.get(version)
+        if known is None:
+            schema = self._schemas(*version)
+            known = self._keyed[version] = (schema, key_reader(schema)
+                                            if schema.primary_key else None)
+        schema, key_of = known
+        if key_of is None or not self._groupable(schema, kind):
             return False
         try:
-            key = image_key(schema, image)
-            if kind is Kind.UPDATE and (change.before is None
-                                        or image_key(schema, change.before) != key):
+            key = key_of(image)
+            if kind is Kind.UPDATE and (fields.before is None or key_of(fields.before) != key):
                 return False  # the row moves to another key
-        except (NoKeyError, ValueError):
+        except (IndexError, ValueError):
             return False  # the reference path reads it, or names what is wrong with it
-        self._before_group(change.offset, record, schema)
+        self._before_group(change, schema)
         table = (schema.database, schema.table, schema.version)
         if not self._groups.add(table, kind, key, image):
             self._flush_groups()
@@ -114,7 +123,7 @@ class SetApplier(Applier):
         return bool(schema.primary_key) and (
             kind is not Kind.UPDATE or len(schema.primary_key) < len(schema.columns))
 
-    def _before_group(self, offset: int, record: ChangeRecord, schema: TableSchema) -> None:
+    def _before_group(self, change: RawChange, schema: TableSchema) -> None:
         """What the target needs before a row of ``schema`` joins a group (PostgreSQL follows
         a new table version here)."""
 

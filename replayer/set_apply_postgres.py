@@ -20,7 +20,7 @@ import itertools
 
 import psycopg2
 
-from cdc.changes import ChangeRecord, TableSchema
+from cdc.changes import TableSchema
 from cdc.errors import CdcError
 from replayer.applier import AppliedPosition
 from replayer.apply_postgres import PostgresApplier
@@ -28,18 +28,18 @@ from replayer.bulk_text_postgres import postgres_copy_encoder
 from replayer.change_groups import Group, Kind
 from replayer.postgres_ddl import qualified
 from replayer.postgres_types import quote_ident
-from replayer.raw_changes import full_record
+from replayer.raw_changes import RawChange, full_record
 from replayer.set_apply import GroupRefusedError, SetApplier
 
 _STAGE_NUMBERS = itertools.count(1)
 
 
 class PostgresSetApplier(SetApplier, PostgresApplier):
-    def _before_group(self, offset: int, record: ChangeRecord, schema: TableSchema) -> None:
+    def _before_group(self, change: RawChange, schema: TableSchema) -> None:
         current = self._shapes.get((schema.database, schema.table))
         if current is None or not current[0].same_shape(schema):
             self._flush_groups()  # the rows of the old shape first
-            self._follow(offset, record, schema)
+            self._follow(change.offset, full_record(change, self._schemas), schema)
 
     def _apply_again_unbatched(self) -> None:
         """A batch of statements failed: the whole target transaction, groups included, is

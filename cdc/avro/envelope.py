@@ -18,7 +18,7 @@ import importlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
@@ -33,12 +33,14 @@ from cdc.avro.binary import (
 from cdc.changes import ChangeRecord, Operation, Row, SourcePosition
 
 _native_envelope: Any
-try:  # capture's compiled fast path builds the record's bytes too, when it is built
-    _native_envelope = importlib.import_module("cdc.binlog._fastrows").envelope
-except ImportError:
-    _native_envelope = None
+_native_fields: Any
+try:  # capture's compiled fast path builds (and reads) the record's bytes too, when it is built
+    _native = importlib.import_module("cdc.binlog._fastrows")
+    _native_envelope, _native_fields = _native.envelope, _native.envelope_fields
+except (ImportError, AttributeError):
+    _native_envelope = _native_fields = None
 if os.environ.get("CDC_PURE_PYTHON", "") in ("1", "true"):
-    _native_envelope = None
+    _native_envelope = _native_fields = None
 
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 HEADER_SIZE = len(SINGLE_OBJECT_MARKER) + 8
@@ -223,6 +225,62 @@ def decode_envelope(data: bytes, decode_images: ImageDecoder) -> ChangeRecord:
         commit_time_us=commit_time_us, transaction_index=transaction_index,
         transaction_last=transaction_last,
     )
+
+
+class EnvelopeFields(NamedTuple):
+    """A record's envelope as plain values, its images left as bytes: what reading the
+    changelog fast needs (``decode_envelope`` builds the whole ``ChangeRecord``)."""
+
+    operation: Operation
+    database: str
+    table: str
+    schema_version: int
+    before: bytes | None
+    after: bytes | None
+    gtid: str
+    gtid_position: str
+    commit_time_us: int
+    transaction_index: int
+    transaction_last: bool
+
+
+def envelope_fields(data: bytes) -> EnvelopeFields:
+    """The envelope of a v1 or v2 record, by the compiled module when it is built; raises
+    AvroDecodeError for bytes that do not fit (as ``decode_envelope``)."""
+    operations = _OPERATIONS_BY_HEADER.get(data[:HEADER_SIZE])
+    if operations is None:
+        raise AvroDecodeError(f"unknown envelope header {data[:HEADER_SIZE].hex()}")
+    read = fields_in_python if _native_fields is None else _native_fields
+    try:
+        fields = read(data, HEADER_SIZE)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise AvroDecodeError(f"a changelog record does not decode: {exc}") from None
+    if not 0 <= fields[0] < len(operations):
+        raise AvroDecodeError(f"operation {fields[0]} is not one of the envelope's")
+    return EnvelopeFields(operations[fields[0]], *fields[1:])
+
+
+def fields_in_python(data: bytes, start: int) -> tuple[Any, ...]:
+    """The reference of the compiled ``envelope_fields``: the same tuple, the operation as
+    its index."""
+    reader = Reader(data, start)
+    operation = reader.read_long()
+    database, table = reader.read_string(), reader.read_string()
+    schema_version = reader.read_long()
+    before = reader.read_bytes() if reader.read_branch(2) else None
+    after = reader.read_bytes() if reader.read_branch(2) else None
+    if reader.read_branch(2):
+        reader.read_bytes()  # the statement
+    gtid, gtid_position = reader.read_string(), reader.read_string()
+    reader.read_long()  # server id
+    reader.read_bytes()  # binlog file
+    reader.read_long()  # binlog position
+    commit_time_us, transaction_index = reader.read_long(), reader.read_long()
+    transaction_last = reader.read_boolean()
+    if not reader.at_end():
+        raise AvroDecodeError(f"{len(data) - reader.position} bytes after the record's end")
+    return (operation, database, table, schema_version, before, after, gtid, gtid_position,
+            commit_time_us, transaction_index, transaction_last)
 
 
 ENVELOPE_DECODERS = dict.fromkeys(_OPERATIONS_BY_HEADER, decode_envelope)

@@ -691,6 +691,98 @@ static PyObject *envelope(PyObject *module, PyObject *const *args, Py_ssize_t co
     return result;
 }
 
+/* --- reading a changelog record's envelope ---------------------------------------------- */
+
+typedef struct {
+    const unsigned char *data;
+    Py_ssize_t size, at;
+} source;
+
+static int get_long(source *in, long long *value) {
+    unsigned long long number = 0;
+    int shift = 0;
+    for (;;) {
+        if (in->at >= in->size || shift > 63) return -1;
+        unsigned char byte = in->data[in->at++];
+        number |= (unsigned long long)(byte & 0x7F) << shift;
+        if (!(byte & 0x80)) break;
+        shift += 7;
+    }
+    *value = (long long)(number >> 1) ^ -(long long)(number & 1);
+    return 0;
+}
+
+/* bytes (text = 0) or a UTF-8 str (text = 1); NULL with no exception set when the data ends
+ * inside it, NULL with the decoding error set for text that is not UTF-8. */
+static PyObject *get_blob(source *in, int text) {
+    long long size;
+    if (get_long(in, &size) < 0 || size < 0 || size > in->size - in->at) return NULL;
+    const char *start = (const char *)in->data + in->at;
+    in->at += (Py_ssize_t)size;
+    return text ? PyUnicode_DecodeUTF8(start, (Py_ssize_t)size, "strict")
+                : PyBytes_FromStringAndSize(start, (Py_ssize_t)size);
+}
+
+/* ["null", T]: None, or T; *ok = 0 on a bad branch or data that ends. */
+static PyObject *get_optional(source *in, int text, int *ok) {
+    long long branch;
+    if (get_long(in, &branch) < 0 || branch < 0 || branch > 1) {
+        *ok = 0;
+        return NULL;
+    }
+    if (branch == 0) Py_RETURN_NONE;
+    PyObject *value = get_blob(in, text);
+    if (value == NULL) *ok = 0;
+    return value;
+}
+
+/* envelope_fields(data, start) -> (operation index, database, table, schema version, before,
+ * after, gtid, gtid position, commit time, transaction index, transaction last): the fields of
+ * cdc.avro.envelope's layout after the header at start, the statement, server id, binlog file
+ * and position skipped. ValueError for bytes that do not fit it exactly. */
+static PyObject *envelope_fields(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer view;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &start)) return NULL;
+    source in = {(const unsigned char *)view.buf, view.len, start};
+    PyObject *result = NULL, *database = NULL, *table = NULL, *before = NULL, *after = NULL,
+             *statement = NULL, *gtid = NULL, *position = NULL, *file = NULL;
+    long long operation, version, server_id, binlog_position, commit_time, index;
+    int ok = 1;
+    if (start < 0 || get_long(&in, &operation) < 0) goto bad;
+    if ((database = get_blob(&in, 1)) == NULL || (table = get_blob(&in, 1)) == NULL) goto bad;
+    if (get_long(&in, &version) < 0) goto bad;
+    before = get_optional(&in, 0, &ok);
+    if (ok) after = get_optional(&in, 0, &ok);
+    if (ok) statement = get_optional(&in, 0, &ok);
+    if (!ok) goto bad;
+    if ((gtid = get_blob(&in, 1)) == NULL || (position = get_blob(&in, 1)) == NULL) goto bad;
+    if (get_long(&in, &server_id) < 0 || (file = get_blob(&in, 0)) == NULL) goto bad;
+    if (get_long(&in, &binlog_position) < 0 || get_long(&in, &commit_time) < 0
+        || get_long(&in, &index) < 0) goto bad;
+    if (in.at >= in.size || in.data[in.at] > 1) goto bad;
+    int last = in.data[in.at++];
+    if (in.at != in.size) goto bad;
+    result = Py_BuildValue("(LOOLOOOOLLO)", operation, database, table, version, before, after,
+                           gtid, position, commit_time, index, last ? Py_True : Py_False);
+    goto done;
+bad:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "the record does not fit the changelog envelope");
+done:
+    Py_XDECREF(database);
+    Py_XDECREF(table);
+    Py_XDECREF(before);
+    Py_XDECREF(after);
+    Py_XDECREF(statement);
+    Py_XDECREF(gtid);
+    Py_XDECREF(position);
+    Py_XDECREF(file);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"envelope", (PyCFunction)(void (*)(void))envelope, METH_FASTCALL,
      "A changelog record's bytes from its encoded parts."},
@@ -698,6 +790,8 @@ static PyMethodDef methods[] = {
     {"encode_rows", encode_rows, METH_VARARGS,
      "Row images of a rows event as Avro bytes, or None to use the reference path."},
     {"set_latin1", set_latin1, METH_O, "MySQL's latin1 as 256 code points."},
+    {"envelope_fields", envelope_fields, METH_VARARGS,
+     "A changelog record's envelope fields, its images as bytes."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -14,6 +14,7 @@ from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, parse_dsn
 from cdc.progress import ProgressReporter
 from replayer.applier import TableIncluded
+from replayer.read_ahead import ReadAhead
 from replayer.restore_inputs import plan_restore
 from replayer.restore_plan import RestorePlan
 from replayer.restore_point import parse_restore_point
@@ -60,7 +61,8 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     point = parse_restore_point(point_text)
     target = parse_dsn(target_dsn)
     engine = target_engine(target)
-    plan, manifest = plan_restore(config, point, snapshot_id)
+    read_ahead = ReadAhead()  # the records planning reads, for the replay
+    plan, manifest = plan_restore(config, point, snapshot_id, read_ahead)
     if dry_run:
         _report(plan, as_json, dry_run=True)
         return
@@ -73,7 +75,7 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
                                               if p.strip()])
         _restore(engine, connection, config, plan, manifest,
                  as_json=as_json, include=included.includes, target=target,
-                 workers=workers)
+                 workers=workers, read_ahead=read_ahead)
     finally:
         connection.close()
     _report(plan, as_json, dry_run=False)
@@ -81,11 +83,12 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
 
 def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePlan,
              manifest: Any, *, as_json: bool, include: TableIncluded, target: Dsn,
-             workers: int) -> None:
+             workers: int, read_ahead: ReadAhead) -> None:
     reporter = ProgressReporter(as_json=as_json)
     try:
         restore_into(engine, connection, config, plan, manifest, include=include,
-                     target=target, workers=workers, progress=reporter.update)
+                     target=target, workers=workers, progress=reporter.update,
+                     read_ahead=read_ahead)
     finally:
         reporter.close()
 
