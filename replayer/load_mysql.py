@@ -56,11 +56,16 @@ class MysqlBulkTarget:
             check_load_info(self.connection.info(), rows, schema.qualified_name, warnings)
         return rows
 
-    def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
+    def add_primary_key(self, table: TableEntry, schema: TableSchema) -> None:
+        """Nothing: the table is created with it."""
+
+    def index_statements(self, table: TableEntry, schema: TableSchema) -> list[str]:
+        """One ALTER TABLE adding every index missing: InnoDB builds them in one pass."""
         present = self._present(table)
+        self.connection.commit()
         missing = [i.definition for i in split_create(_create_statement(table)).indexes
                    if i.name not in present]
-        self._alter(table, missing)
+        return [self._alter_statement(table, missing)] if missing else []
 
     def finish_all(self, tables: tuple[TableEntry, ...]) -> None:
         for table in tables:
@@ -78,10 +83,13 @@ class MysqlBulkTarget:
 
     def _alter(self, table: TableEntry, definitions: list[str]) -> None:
         if definitions:
-            self.connection.cursor().execute(
-                f"ALTER TABLE {quote(table.database)}.{quote(table.table)} "
-                + ", ".join(f"ADD {d}" for d in definitions))
+            self.connection.cursor().execute(self._alter_statement(table, definitions))
         self.connection.commit()
+
+    @staticmethod
+    def _alter_statement(table: TableEntry, definitions: list[str]) -> str:
+        return (f"ALTER TABLE {quote(table.database)}.{quote(table.table)} "
+                + ", ".join(f"ADD {d}" for d in definitions))
 
 
 def _create_statement(table: TableEntry) -> str:

@@ -89,18 +89,20 @@ class PostgresBulkTarget:
                            "--resume continues with the first file not loaded") from None
         return rows
 
-    def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
-        cursor = self.connection.cursor()
+    def add_primary_key(self, table: TableEntry, schema: TableSchema) -> None:
         if not self._constraint_exists(schema.database, schema.table, "p", None):
             statement = primary_key_statement(schema)
             if statement is not None:
-                cursor.execute(statement)
-        if table.create_statement:
-            for index in split_create(table.create_statement).indexes:
-                statement = index_statement(schema.database, schema.table, index)
-                if statement is not None:
-                    cursor.execute(statement)
+                self.connection.cursor().execute(statement)
         self.connection.commit()
+
+    def index_statements(self, table: TableEntry, schema: TableSchema) -> list[str]:
+        """CREATE INDEX IF NOT EXISTS of each: one built already is passed over."""
+        if not table.create_statement:
+            return []
+        found = (index_statement(schema.database, schema.table, index)
+                 for index in split_create(table.create_statement).indexes)
+        return [statement for statement in found if statement is not None]
 
     def finish_all(self, tables: tuple[TableEntry, ...]) -> None:
         cursor = self.connection.cursor()

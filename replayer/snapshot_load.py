@@ -2,8 +2,9 @@
 
 Each file is recorded as loaded in the same transaction as its rows, so an interrupted load
 resumes with the first file not loaded. A table is created with its primary key only; its
-secondary indexes are built once its rows are in, and foreign keys once every table is (each
-step checks what the target has already, so a resumed load does it once). The engines differ
+secondary indexes are built once its rows are in, side by side over the workers' connections,
+and foreign keys once every table is (each step checks what the target has already, so a
+resumed load does it once). The engines differ
 in how they create, write and index: see ``load_mysql`` and ``load_postgres``.
 """
 
@@ -39,8 +40,12 @@ class BulkTarget(Protocol):
         """Write the rows of a data file (its bytes, decrypted), uncommitted; how many.
         A file that does not read whole raises ``SnapshotIntegrityError`` naming it."""
 
-    def finish_table(self, table: TableEntry, schema: TableSchema) -> None:
-        """Add what the table lacks of its keys and indexes, and commit."""
+    def add_primary_key(self, table: TableEntry, schema: TableSchema) -> None:
+        """Add the table's primary key if it lacks it, and commit."""
+
+    def index_statements(self, table: TableEntry, schema: TableSchema) -> list[str]:
+        """The statements that add the secondary indexes the table lacks; they may run side
+        by side, each over its own connection."""
 
     def finish_all(self, tables: tuple[TableEntry, ...]) -> None:
         """Add the foreign keys the tables lack (those between loaded tables), and commit."""
@@ -97,9 +102,7 @@ def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | 
             table_rows = sum(f.rows for f in table.files if f.name in done)
             todo = [f for f in table.files if f.name not in done]
             if job.workers > 1 and len(todo) > 1 and pool is None:
-                pool = stack.enter_context(ProcessPoolExecutor(
-                    min(job.workers, len(todo)), mp_context=multiprocessing.get_context("fork"),
-                    initializer=_start_worker, initargs=(job, os.getpid())))
+                pool = stack.enter_context(_pool(job, len(todo)))
             if pool is not None and len(todo) > 1:
                 results: Iterable[int] = pool.map(_load_in_worker, [table] * len(todo), todo)
             else:
@@ -109,9 +112,28 @@ def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | 
                 table_rows += rows
                 if progress is not None:
                     progress(schema.qualified_name, table_rows, table.rows)
-            target.finish_table(table, schema)
+            target.add_primary_key(table, schema)
+            indexes = target.index_statements(table, schema)
+            if job.workers > 1 and len(indexes) > 1 and pool is None:
+                pool = stack.enter_context(_pool(job, len(indexes)))
+            if pool is not None and len(indexes) > 1:
+                list(pool.map(_index_in_worker, indexes))  # the indexes of a table side by side
+            else:
+                for statement in indexes:
+                    _run(target.connection, statement)
     target.finish_all(tables)
     return loaded
+
+
+def _pool(job: LoadJob, tasks: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(min(job.workers, tasks),
+                               mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker, initargs=(job, os.getpid()))
+
+
+def _run(connection: Any, statement: str) -> None:
+    connection.cursor().execute(statement)
+    connection.commit()
 
 
 def _load_file(target: BulkTarget, job: LoadJob, table: TableEntry, file: FileEntry) -> int:
@@ -144,3 +166,8 @@ def _load_in_worker(table: TableEntry, file: FileEntry) -> int:
     assert _worker is not None, "the worker was not started"
     target, job = _worker
     return _load_file(target, job, table, file)
+
+
+def _index_in_worker(statement: str) -> None:
+    assert _worker is not None, "the worker was not started"
+    _run(_worker[0].connection, statement)

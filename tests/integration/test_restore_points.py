@@ -324,3 +324,30 @@ def test_a_restore_to_the_snapshots_own_point_then_forward(
     assert forward.returncode == 0, forward.stderr
     assert target.state(dsn, scenario.database, WORKLOAD_TABLES) == \
         _subset(scenario.points[point], WORKLOAD_TABLES)
+
+
+def test_postgresql_gets_every_key_and_index_of_the_source(
+        stack_env: StackEnv, scenario: Scenario, postgres_databases: Callable[[], str]) -> None:
+    """The indexes are built after the rows, side by side over the load's workers: each
+    source index is there, unique where the source's is."""
+    dsn = postgres_databases()
+    result = replayer("restore", "--config", scenario.config, "--to",
+                      f"gtid:{scenario.gtid_point}", "--target", dsn, "--workers", "2",
+                      "--tables", _tables(scenario.database))
+    assert result.returncode == 0, result.stderr
+    with mysql_connect(stack_env["CDC_SOURCE_ADMIN_DSN"]) as mysql, \
+            mysql.cursor() as cursor:
+        cursor.execute("SELECT TABLE_NAME, INDEX_NAME, MIN(NON_UNIQUE) FROM "
+                       "information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+                       "GROUP BY TABLE_NAME, INDEX_NAME", (scenario.database,))
+        source = sorted((str(table), int(non_unique) == 0)
+                        for table, _, non_unique in cursor.fetchall()
+                        if table in WORKLOAD_TABLES)
+    with postgres_connect(dsn) as pg, pg.cursor() as pg_cursor:
+        pg_cursor.execute("SELECT c.relname, i.indisunique FROM pg_index i "
+                          "JOIN pg_class c ON c.oid = i.indrelid "
+                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s",
+                          (scenario.database,))
+        target = sorted((str(table), bool(unique)) for table, unique in pg_cursor.fetchall())
+    assert len(source) > len(WORKLOAD_TABLES)  # secondary indexes besides the keys
+    assert target == source
