@@ -177,13 +177,17 @@ class _Workers:
 
     def _read(self, index: int) -> None:
         receiver = self._receivers[index]
+        # Looked at before the pipe is drained: a worker sends its last message before it
+        # exits, so once it has exited that message is in the pipe. Looked at after, a worker
+        # that sent and exited between the drain and the look would be taken for dead.
+        exited = self._processes[index].exitcode is not None
         try:
             while index not in self._ended and receiver.poll():
                 self._handle(receiver.recv())
         except EOFError:
             pass
         else:
-            if index in self._ended or self._processes[index].exitcode is None:
+            if index in self._ended or not exited:
                 return
         status = self._processes[index].exitcode
         self._fail(index, f"exited (status {status}) before it reported how its run ended",
