@@ -1,8 +1,14 @@
-"""The compiled fast path of capture (cdc/binlog/_fastrows.c); everything else is in
-pyproject.toml. ``optional``: without a C compiler the package installs and runs through the
-pure-Python path alone."""
+"""The compiled fast paths: capture's (cdc/binlog/_fastrows.c) and the PostgreSQL load's COPY
+text (replayer/_copytext.c); everything else is in pyproject.toml. ``optional``: without a C
+compiler the package installs and runs through the pure-Python paths alone."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("cdc.binlog._fastrows", ["cdc/binlog/_fastrows.c"],
-                             extra_compile_args=["-O2", "-std=c11"], optional=True)])
+_FLAGS = ["-O2", "-std=c11"]
+
+setup(ext_modules=[
+    Extension("cdc.binlog._fastrows", ["cdc/binlog/_fastrows.c"], extra_compile_args=_FLAGS,
+              optional=True),
+    Extension("replayer._copytext", ["replayer/_copytext.c"], extra_compile_args=_FLAGS,
+              optional=True),
+])

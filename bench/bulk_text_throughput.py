@@ -11,7 +11,8 @@ the file's bytes to the text a loader sends:
 - MariaDB: ``decode_chunk`` then ``to_parameter`` (then mysqlclient's literals, as a
   multi-row INSERT needs), against the fused LOAD DATA encoder;
 - the fused PostgreSQL encoder compiled as one function per column instead of one function
-  per block, to show what the generated code saves.
+  per block, to show what the generated code saves;
+- the compiled COPY encoder (``replayer.copy_text_compiled``, C), what a restore uses.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from replayer.apply_mysql import to_parameter
 from replayer.bulk_text import NEWLINE, TAB, FusedEncoder, encode_blocks
 from replayer.bulk_text import _column_code as column_code
 from replayer.bulk_text_mysql import mysql_load_encoder
-from replayer.bulk_text_postgres import postgres_copy_encoder
+from replayer.bulk_text_postgres import postgres_copy_encoder, postgres_fused_encoder
+from replayer.copy_text_compiled import CopyEncoder
 from replayer.postgres_types import copy_row
 
 UTF8 = "utf8mb4"
@@ -122,9 +124,13 @@ def measure(count: int, runs: int) -> dict[str, float]:
     chunks = list(encode_chunk(PAYMENTS, payments_rows(count)))
     name = "payments.avro"
     names = [column.name for column in PAYMENTS.columns]
-    pg = postgres_copy_encoder(PAYMENTS)
+    pg = postgres_fused_encoder(PAYMENTS)
+    compiled = postgres_copy_encoder(PAYMENTS)
     load = mysql_load_encoder(PAYMENTS)
-    assert isinstance(pg, FusedEncoder)
+    assert isinstance(compiled, CopyEncoder)
+    if compiled.program is None:
+        raise click.ClickException("the compiled COPY encoder is not built (replayer._copytext); "
+                                   "reinstall the package with a C compiler: make venv")
     columns = per_column_functions(pg)
     literal = MySQLdb._mysql.escape
     encoders: dict[Any, Any] = dict(conversions)
@@ -144,12 +150,14 @@ def measure(count: int, runs: int) -> dict[str, float]:
     def fused(encode: Callable[[int, bytes], bytes]) -> Callable[[], bytes]:
         return lambda: b"".join(encode_blocks(iter_blocks(PAYMENTS, chunks, name), encode))
 
-    assert fused(pg)() == copy_rows() == fused(columns)()
+    assert fused(pg)() == copy_rows() == fused(columns)() == fused(compiled)()
+    assert not compiled.given_up_blocks, "the compiled encoder gave a block up"
     timings = {
         "decode_chunk": lambda: sum(1 for _ in decode_chunk(PAYMENTS, chunks, name)),
         "postgres: decode_chunk + copy_row": copy_rows,
         "postgres: fused COPY encoder": fused(pg),
         "postgres: fused, one function per column": fused(columns),
+        "postgres: compiled COPY encoder": fused(compiled),
         "mariadb: decode_chunk + to_parameter": parameters,
         "mariadb: decode_chunk + to_parameter + literals": literals,
         "mariadb: fused LOAD DATA encoder": fused(load.encode),

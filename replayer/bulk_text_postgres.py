@@ -6,6 +6,9 @@ rows, exactly, and raises what those would: ``copy_row``'s ``TypeMappingError`` 
 PostgreSQL cannot hold (zero dates, NUL in text, ``\\u0000`` in JSON), ``BlockDecodeError`` for
 records that do not decode (see ``replayer.bulk_text``; ``encode_blocks`` names the file).
 The lines are for ``COPY t (columns) FROM STDIN`` in a session whose client_encoding is UTF8.
+
+The encoder tries the compiled path first (``copy_text_compiled``, the same bytes in C), then
+this module's fused encoder (``postgres_fused_encoder``), then the canonical path.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from replayer.bulk_text_fields import (
     timestamp_code,
     unsigned_64_code,
 )
+from replayer.copy_text_compiled import CopyEncoder
 from replayer.postgres_types import copy_row, copy_text_field
 
 _INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "year"})
@@ -46,12 +50,18 @@ _BYTEA_PREFIX = b"\\\\x"  # bytea's \x, its backslash escaped for COPY
 
 
 def postgres_copy_encoder(schema: TableSchema) -> BlockEncode:
-    """The fused encoder of one table version's blocks to COPY text (see the module)."""
-    return _encoder(schema)
+    """The encoder of one table version's blocks to COPY text (see the module)."""
+    return _copy_encoder(schema)
 
 
 @lru_cache(maxsize=32)
-def _encoder(schema: TableSchema) -> FusedEncoder:
+def _copy_encoder(schema: TableSchema) -> CopyEncoder:
+    return CopyEncoder(schema, postgres_fused_encoder(schema))
+
+
+@lru_cache(maxsize=32)
+def postgres_fused_encoder(schema: TableSchema) -> FusedEncoder:
+    """The fused encoder in Python alone (the compiled path's fallback)."""
     row_codec(schema)  # refuses a column without an Avro form, as reading the file would
 
     def format_row(row: Row) -> bytes:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with the project and its development tools, once per change of pyproject.toml,
-# setup.py or the compiled fast path's source (cdc/binlog/_fastrows.c, built in place).
+# setup.py or the compiled fast paths' sources (cdc/binlog/_fastrows.c, replayer/_copytext.c,
+# built in place).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -9,7 +10,7 @@ python=${PYTHON:-python3}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || fail "$python is older than 3.11" "install Python 3.11 or newer, or run: make PYTHON=python3.11 ..."
 stamp=.venv/.installed
-want=$(cat pyproject.toml setup.py cdc/binlog/*.c | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml setup.py cdc/binlog/*.c replayer/*.c | sha256sum | cut -c1-16)
 [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && exit 0
 
 if [ ! -x .venv/bin/python ]; then
