@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 
 .PHONY: help venv up down status clean lint test unit demo bench bench-snapshot bench-restore \
-	bench-migrate
+	bench-migrate bench-rto
 
 help:
 	@echo "make demo    start the local stack and run the main job end to end"
@@ -14,6 +14,8 @@ help:
 	@echo "make lint    ruff and mypy --strict"
 	@echo "make clean   stop the stack and delete .stack/"
 	@echo "make bench-restore  restore throughput beside mariadb < dump, psql \\copy, mariadb-binlog"
+	@echo "make bench-rto      the RTO drill: 10M rows + 1M row changes restored into PostgreSQL"
+	@echo "                    and MariaDB, per phase, beside mariadb-dump and mariadb-binlog"
 	@echo "make bench-migrate  migrate sync-mode lag at 1,000 tx/s and at the highest rate, async"
 	@echo "                    throughput (MariaDB and PostgreSQL targets)"
 
@@ -56,3 +58,6 @@ bench-restore: venv up
 
 bench-migrate: venv up
 	$(VENV)/python -m bench.migrate_lag
+
+bench-rto: venv up
+	$(VENV)/python -m bench.rto_drill

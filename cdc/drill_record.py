@@ -12,9 +12,10 @@ DRILL_FORMAT = 1
 
 @dataclass(frozen=True)
 class PhaseTiming:
-    """One phase of a drill: ``load`` (the snapshot's files), ``replay`` (the changelog from
-    the anchor to the point) or ``verify``; ``units`` are rows loaded, row changes replayed or
-    rows compared."""
+    """One phase of a drill: ``load`` (the snapshot's rows), ``indexes`` (the loaded tables'
+    keys, indexes and foreign keys), ``replay`` (the changelog from the anchor to the point) or
+    ``verify``; ``units`` are rows loaded (for both load phases), row changes replayed or rows
+    compared."""
 
     name: str
     seconds: float
@@ -51,6 +52,14 @@ class DrillRecord:
 
     def phase(self, name: str) -> PhaseTiming | None:
         return next((p for p in self.phases if p.name == name), None)
+
+    def whole_load(self) -> PhaseTiming | None:
+        """The load with its indexes, as one phase (drills recorded before the two were told
+        apart have the load alone, which included its indexes)."""
+        load, indexes = self.phase("load"), self.phase("indexes")
+        if load is None or indexes is None:
+            return load
+        return PhaseTiming("load", load.seconds + indexes.seconds, load.units)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()

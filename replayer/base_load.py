@@ -31,15 +31,22 @@ class BaseLoad:
     workers: int = 2
 
 
+@dataclass(frozen=True)
+class BaseLoaded:
+    position: AppliedPosition
+    index_s: float
+    """The part of the load spent adding keys, indexes and foreign keys."""
+
+
 def load_base(engine: TargetEngine, connection: Any, base: BaseLoad,
-              progress: LoadProgress | None = None) -> AppliedPosition:
+              progress: LoadProgress | None = None) -> BaseLoaded:
     """Load the snapshot (or what an interrupted load left) and record its position."""
     config = base.config
     job = LoadJob(base.manifest, partial(configured_store, config),
                   configured_key(config, os.environ), partial(open_bulk_target, base.target),
                   base.workers)
-    load_snapshot(engine.bulk_target(connection), job, progress=progress,
-                  include=base.include)
+    loaded = load_snapshot(engine.bulk_target(connection), job, progress=progress,
+                           include=base.include)
     position = AppliedPosition(base.through_offset, base.manifest.anchor.gtid_position, 0)
     engine.store_position(connection, config.source.name, position)
-    return position
+    return BaseLoaded(position, loaded.index_s)

@@ -161,10 +161,11 @@ def _restore_and_verify(config: CaptureConfig, scratch: Scratch, known: list[Dri
         detail = (detail + "; " if detail else "") + (
             "not compared (their shape changed after the snapshot): " + ", ".join(reshaped))
     phases = (PhaseTiming("load", round(timings.load_s, 3), timings.loaded_rows),
+              PhaseTiming("indexes", round(timings.index_s, 3), timings.loaded_rows),
               PhaseTiming("replay", round(timings.replay_s, 3), timings.replayed_rows),
               PhaseTiming("verify", round(verify_s, 3), sum(v.source_rows for v in verdicts)))
     return replace(record, verdict="identical" if identical else "different",
-                   rto_seconds=round(timings.load_s + timings.replay_s, 3), phases=phases,
+                   rto_seconds=round(timings.rto_s, 3), phases=phases,
                    rows=sum(v.target_rows for v in verdicts), detail=detail), verdicts
 
 

@@ -27,9 +27,16 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class RestoreTimings:
     load_s: float
+    """Writing the snapshot's rows (and planning's share of the start)."""
     loaded_rows: int
+    index_s: float
+    """Adding the keys, indexes and foreign keys of the loaded tables."""
     replay_s: float
     replayed_rows: int
+
+    @property
+    def rto_s(self) -> float:
+        return self.load_s + self.index_s + self.replay_s
 
 
 def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
@@ -39,19 +46,22 @@ def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
     source = config.source.name
     started = time.monotonic()
     loaded_rows = 0
+    index_s = 0.0
     position = read_position(connection, source)
     if position is None:
-        position = load_base(engine, connection, BaseLoad(
+        base = load_base(engine, connection, BaseLoad(
             config, target, manifest, plan.snapshot_through_offset, include, workers), progress)
+        position, index_s = base.position, base.index_s
         loaded_rows = plan.snapshot_rows
     loaded = time.monotonic()
+    load_s = loaded - started - index_s
     if plan.replay_to_offset is None or position.changelog_offset >= plan.replay_to_offset:
         if plan.replay_to_offset is not None and position.changelog_offset > plan.replay_to_offset:
             raise ConfigError(
                 f"the target is at changelog offset {position.changelog_offset}, past the "
                 f"point (offset {plan.replay_to_offset})",
                 "a restore only goes forward: restore into an empty server for an earlier point")
-        return RestoreTimings(loaded - started, loaded_rows, 0.0, 0)
+        return RestoreTimings(load_s, loaded_rows, index_s, 0.0, 0)
     changelog = Changelog(config)
     to_replay = plan.rows_to_replay
     replayed = 0
@@ -68,4 +78,4 @@ def restore_into(engine: TargetEngine, connection: Any, config: CaptureConfig,
               else read_ahead.stored_from(start, changelog.stored_from))
     applier.apply_raw(raw_between(raw_changes(stored), plan.replay_to_offset))
     applier.flush()
-    return RestoreTimings(loaded - started, loaded_rows, time.monotonic() - loaded, replayed)
+    return RestoreTimings(load_s, loaded_rows, index_s, time.monotonic() - loaded, replayed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -81,15 +82,24 @@ class LoadJob:
     workers: int = 1
 
 
+@dataclass(frozen=True)
+class SnapshotLoaded:
+    rows: int
+    """Rows loaded now (not those an earlier, interrupted run loaded)."""
+    index_s: float
+    """The part of the load spent adding keys, indexes and foreign keys."""
+
+
 def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | None = None,
-                  include: TableIncluded | None = None) -> int:
-    """Rows loaded now (files loaded by an earlier, interrupted run are skipped), of the
-    tables ``include`` accepts (all by default). With several workers, each loads whole
-    files over its own connection; tables still come one after the other."""
+                  include: TableIncluded | None = None) -> SnapshotLoaded:
+    """Load the tables ``include`` accepts (all by default); files loaded by an earlier,
+    interrupted run are skipped. With several workers, each loads whole files over its own
+    connection; tables still come one after the other."""
     manifest = job.manifest
     connection = target.connection
     done = loaded_files(connection, manifest.snapshot_id)
     loaded = 0
+    index_s = 0.0
     tables = tuple(t for t in manifest.tables
                    if include is None or include(t.database, t.table))
     with ExitStack() as stack:
@@ -112,6 +122,7 @@ def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | 
                 table_rows += rows
                 if progress is not None:
                     progress(schema.qualified_name, table_rows, table.rows)
+            indexing = time.monotonic()
             target.add_primary_key(table, schema)
             indexes = target.index_statements(table, schema)
             if job.workers > 1 and len(indexes) > 1 and pool is None:
@@ -121,8 +132,10 @@ def load_snapshot(target: BulkTarget, job: LoadJob, *, progress: LoadProgress | 
             else:
                 for statement in indexes:
                     _run(target.connection, statement)
+            index_s += time.monotonic() - indexing
+    indexing = time.monotonic()
     target.finish_all(tables)
-    return loaded
+    return SnapshotLoaded(loaded, index_s + time.monotonic() - indexing)
 
 
 def _pool(job: LoadJob, tasks: int) -> ProcessPoolExecutor:

@@ -12,6 +12,7 @@ from bench.harness.migrate_result import (
     SyncLag,
     TargetResult,
 )
+from bench.harness.text_table import text_table
 
 _SYNC_HEADER = ("target", "rate asked", "reached tx/s", "row changes/s", "probes seen/sent",
                 "p50 s", "p99 s", "max s", "last s", "drain s", "capture behind",
@@ -48,7 +49,7 @@ def format_text(result: MigrateBenchResult) -> str:
     if sync_rows:
         lines += ["", "sync-mode lag: from just before a probe's UPDATE on the source until "
                       "the target showed it", "",
-                  _table([_SYNC_HEADER, *sync_rows], right=frozenset(range(2, 12))),
+                  text_table([_SYNC_HEADER, *sync_rows], right=frozenset(range(2, 12))),
                   "(capture behind: source transactions not in the changelog yet; "
                   "migrate behind: changelog transactions not in the target yet; "
                   "each the largest and the last of samples every 0.5 s, by GTID "
@@ -58,7 +59,7 @@ def format_text(result: MigrateBenchResult) -> str:
         lines += ["", "async-mode throughput: total from the process start, 'following' from "
                       "its log line 'following the changelog', until the target's applied "
                       "GTID was the backlog's last", "",
-                  _table([_ASYNC_HEADER, *async_rows], right=frozenset(range(1, 8)))]
+                  text_table([_ASYNC_HEADER, *async_rows], right=frozenset(range(1, 8)))]
     lines += [f"{t.title}: replayer status --config took {t.async_run.status_s:.2f} s on a "
               f"changelog of {t.async_run.changelog_records:,} records"
               for t in result.targets if t.async_run is not None
@@ -111,20 +112,6 @@ def _async_row(target: TargetResult) -> tuple[str, ...]:
     return (target.title, f"{a.row_changes:,}", f"{a.workload.transactions:,}",
             f"{a.total_s:.2f}", f"{a.rate:,.0f}", f"{a.following_s:.2f}",
             f"{a.following_rate:,.0f}", lag)
-
-
-def _table(rows: list[tuple[str, ...]], *, right: frozenset[int]) -> str:
-    """Columns padded to their widest cell, those in ``right`` aligned right; a rule under
-    the header."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    text = []
-    for number, row in enumerate(rows):
-        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                 for i, cell in enumerate(row)]
-        text.append("  ".join(cells).rstrip())
-        if number == 0:
-            text.append("  ".join("-" * width for width in widths))
-    return "\n".join(text)
 
 
 def _seconds(value: float | None, digits: int = 3) -> str:

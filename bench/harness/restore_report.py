@@ -13,6 +13,7 @@ from bench.harness.restore_result import (
     RestoreBenchResult,
     Side,
 )
+from bench.harness.text_table import text_table
 
 _HEADER = ("measurement", "runs", "median s", "per second", "slowest - fastest run")
 _RATIO_HEADER = ("ours / anchor (rates at the medians)", "ratio", "each round", "target", "met?")
@@ -45,10 +46,10 @@ def format_text(result: RestoreBenchResult) -> str:
         f"machine: {m.cpus} CPUs, {m.cpu_model}; {m.mariadb}; PostgreSQL {result.postgres}; "
         f"Kafka {m.kafka}; Python {m.python}; load average at the end {m.load_average or '-'}",
         "",
-        _table([_HEADER, *(row for c in result.comparisons for row in _rows(c))],
+        text_table([_HEADER, *(row for c in result.comparisons for row in _rows(c))],
                right=frozenset({1, 2, 3})),
         "",
-        _table([_RATIO_HEADER, *(_ratio_row(c) for c in result.comparisons)],
+        text_table([_RATIO_HEADER, *(_ratio_row(c) for c in result.comparisons)],
                right=frozenset({1})),
     ]
     if result.notes:
@@ -84,20 +85,6 @@ def _ratio_row(c: Comparison) -> tuple[str, ...]:
     met = {None: "-", True: "yes", False: "no"}[c.met]
     each = ", ".join(f"{r:.2f}" for r in c.round_ratios) or "-"
     return (c.title, _ratio(c.ratio), each, f">= {c.target:.2f}", met)
-
-
-def _table(rows: list[tuple[str, ...]], *, right: frozenset[int]) -> str:
-    """Columns padded to their widest cell, those in ``right`` aligned right; a rule under
-    the header."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    text = []
-    for number, row in enumerate(rows):
-        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                 for i, cell in enumerate(row)]
-        text.append("  ".join(cells).rstrip())
-        if number == 0:
-            text.append("  ".join("-" * width for width in widths))
-    return "\n".join(text)
 
 
 def _kinds(kinds: dict[str, int]) -> str:

@@ -66,6 +66,8 @@ class Drill(Protocol):
 
     def phase(self, name: str) -> Phase | None: ...
 
+    def whole_load(self) -> Phase | None: ...
+
 
 @dataclass
 class Measured:
@@ -123,7 +125,8 @@ def change_figures(samples: Sequence[ChangeSample], into: Measured) -> None:
 
 
 def drill_figures(drills: Sequence[Drill], into: Measured) -> None:
-    """The median rate of each phase over the recent drills that passed."""
+    """The median rate of each phase over the recent drills that passed; a load's rate is
+    of the whole load, keys and indexes included."""
     passed = sorted((d for d in drills if d.passed), key=lambda d: d.started_at)
     if not passed:
         into.warnings.append("no restore drill has passed yet: load, replay and verify rates "
@@ -132,7 +135,8 @@ def drill_figures(drills: Sequence[Drill], into: Measured) -> None:
     for phase, name in (("load", "load_rate"), ("replay", "replay_rate"),
                         ("verify", "verify_rate")):
         rates = [rate for d in passed[-RECENT_DRILLS * 4:]
-                 if (timing := d.phase(phase)) is not None and (rate := timing.rate) is not None]
+                 if (timing := d.whole_load() if phase == "load" else d.phase(phase)) is not None
+                 and (rate := timing.rate) is not None]
         rates = rates[-RECENT_DRILLS:]
         if rates:
             into.add(name, statistics.median(rates),

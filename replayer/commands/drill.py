@@ -45,8 +45,8 @@ def drill(*, config_path: Path, target_dsn: str | None, point_text: str, tables:
     """Restore POINT (the newest snapshot before it, then the changelog) into a scratch
     target, compare every table with what the snapshot plus the changelog say it must hold
     (row counts and a SHA-256 per key chunk), drop the scratch, and record the outcome in
-    the drills topic: the point, the rows, the time of each phase (load, replay, verify),
-    the RTO (load plus replay) and the verdict.
+    the drills topic: the point, the rows, the time of each phase (load of the rows, keys and
+    indexes, replay, verify), the RTO (the first three) and the verdict.
 
     Scratch a drill killed midway left behind is dropped by the next drill, which marks the
     killed one 'interrupted'. 'cdc check --nagios' reports the last drill's verdict and age,

@@ -179,7 +179,7 @@ class _Run:
         started = time.monotonic()
         position = load_base(self.engine, connection, BaseLoad(
             self.config, self.target, manifest, plan.snapshot_through_offset, self.include,
-            workers))
+            workers)).position
         log.info("snapshot %s loaded in %.1f s", manifest.snapshot_id,
                  time.monotonic() - started)
         return position

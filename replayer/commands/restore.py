@@ -18,7 +18,7 @@ from replayer.read_ahead import ReadAhead
 from replayer.restore_inputs import plan_restore
 from replayer.restore_plan import RestorePlan
 from replayer.restore_point import parse_restore_point
-from replayer.restore_run import restore_into
+from replayer.restore_run import RestoreTimings, restore_into
 from replayer.targets import TargetEngine, target_engine
 
 # Rates measured on the local stack, for --dry-run's estimate only.
@@ -73,27 +73,28 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
         engine.prepare(connection)
         included = TableFilter.from_patterns([p.strip() for p in tables.split(",")
                                               if p.strip()])
-        _restore(engine, connection, config, plan, manifest,
-                 as_json=as_json, include=included.includes, target=target,
-                 workers=workers, read_ahead=read_ahead)
+        timings = _restore(engine, connection, config, plan, manifest,
+                           as_json=as_json, include=included.includes, target=target,
+                           workers=workers, read_ahead=read_ahead)
     finally:
         connection.close()
-    _report(plan, as_json, dry_run=False)
+    _report(plan, as_json, dry_run=False, timings=timings)
 
 
 def _restore(engine: TargetEngine, connection: Any, config: Any, plan: RestorePlan,
              manifest: Any, *, as_json: bool, include: TableIncluded, target: Dsn,
-             workers: int, read_ahead: ReadAhead) -> None:
+             workers: int, read_ahead: ReadAhead) -> RestoreTimings:
     reporter = ProgressReporter(as_json=as_json)
     try:
-        restore_into(engine, connection, config, plan, manifest, include=include,
+        return restore_into(engine, connection, config, plan, manifest, include=include,
                      target=target, workers=workers, progress=reporter.update,
                      read_ahead=read_ahead)
     finally:
         reporter.close()
 
 
-def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool) -> None:
+def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool,
+            timings: RestoreTimings | None = None) -> None:
     estimate = plan.estimated_seconds(load_rows_per_s=_LOAD_ROWS_PER_S,
                                       replay_rows_per_s=_REPLAY_ROWS_PER_S)
     result = {"dry_run": dry_run, "snapshot_id": plan.snapshot_id,
@@ -102,6 +103,10 @@ def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool) -> None:
               "rows_to_replay": plan.rows_to_replay, "target_gtid": plan.target_gtid,
               "target_commit_time_us": plan.target_commit_time_us,
               "estimated_seconds": round(estimate, 1)}
+    if timings is not None:
+        result["seconds"] = {"load": round(timings.load_s, 3),
+                             "indexes": round(timings.index_s, 3),
+                             "replay": round(timings.replay_s, 3)}
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -109,3 +114,6 @@ def _report(plan: RestorePlan, as_json: bool, *, dry_run: bool) -> None:
     click.echo(f"{verb} snapshot {plan.snapshot_id} ({plan.snapshot_rows:,} rows), then "
                f"{plan.transactions:,} transactions ({plan.rows_to_replay:,} row changes) up to "
                f"GTID {plan.target_gtid}" + (f"; about {estimate:,.0f} s" if dry_run else ""))
+    if timings is not None:
+        click.echo(f"took {timings.rto_s:,.1f} s: load {timings.load_s:,.1f} s, keys and "
+                   f"indexes {timings.index_s:,.1f} s, replay {timings.replay_s:,.1f} s")

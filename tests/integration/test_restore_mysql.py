@@ -158,6 +158,10 @@ def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, scenario:
                     empty_target, "--resume", "--json")
     assert done.returncode == 0, done.stderr
     assert state(empty_target, database) == at_point
+    took = json.loads(done.stdout)["seconds"]
+    assert took["load"] > 0  # the resumed load
+    assert took["indexes"] > 0  # then its keys
+    assert took["replay"] > 0  # the second run's transactions on top of the snapshot
 
     again = replayer("restore", "--config", config, "--to", "latest", "--target", empty_target)
     assert again.returncode == 2
@@ -166,6 +170,7 @@ def test_restore_to_a_gtid_then_forward_to_latest(stack_env: StackEnv, scenario:
     forward = replayer("restore", "--config", config, "--to", "latest", "--target",
                        empty_target, "--resume", "--json")
     assert forward.returncode == 0, forward.stderr
+    assert json.loads(forward.stdout)["seconds"]["indexes"] == 0  # nothing loaded this time
     assert state(empty_target, database) == state(stack_env["CDC_SOURCE_ADMIN_DSN"], database)
     verified = replayer("verify", "--source", stack_env["CDC_SOURCE_ADMIN_DSN"], "--target",
                         empty_target, "--tables", database, "--json")

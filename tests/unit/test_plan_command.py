@@ -224,6 +224,9 @@ class FakeDrill:
     def phase(self, name: str) -> FakePhase | None:
         return FakePhase(self.rates[name]) if name in self.rates else None
 
+    def whole_load(self) -> FakePhase | None:
+        return self.phase("load")
+
 
 def test_drill_figures_use_the_passed_drills_only() -> None:
     drills = [FakeDrill("2026-12-01", True, {"load": 1000, "replay": 100}),

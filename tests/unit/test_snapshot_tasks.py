@@ -55,3 +55,11 @@ def test_the_benchmark_table_has_no_foreign_keys_and_a_bounded_fill() -> None:
     assert "seq_1_to_1000" in fill_statement(1000)
     with pytest.raises(ValueError, match="at least 1"):
         fill_statement(0)
+
+
+def test_the_benchmark_table_fills_in_parts() -> None:
+    statement = fill_statement(2_000_000, first=1_000_001)
+    assert "seq_1000001_to_2000000" in statement
+    assert "SELECT seq, CONCAT" in statement  # the ids are the sequence's: no gaps
+    with pytest.raises(ValueError, match="first between 1 and rows"):
+        fill_statement(10, first=11)
