@@ -329,6 +329,10 @@ class FusedEncoder:
         if not width:
             raise UnusualValueError("a table without columns")
         fields, nulls = self._read_block(count, data)
+        if not fields:  # no records: no lines, as the canonical path gives
+            if data:
+                raise UnusualValueError("bytes after the records")
+            return b"", 0
         counted = sum(fields[c.index::width].count(c.field) for c in self._counted)
         for index, post, null_count in zip(self._posted, self._posts, nulls, strict=True):
             changed = post(fields[index::width], null_count)

@@ -44,7 +44,7 @@ from replayer.bulk_text_mysql import (
     mysql_load_encoder,
     quote_string,
 )
-from replayer.bulk_text_postgres import postgres_copy_encoder
+from replayer.bulk_text_postgres import field_code, postgres_copy_encoder
 from replayer.copy_text_compiled import CopyEncoder
 from replayer.postgres_types import copy_row
 
@@ -412,6 +412,16 @@ def test_null_in_a_not_null_column_is_refused_like_the_reference() -> None:
         assert isinstance(found, TypeMappingError)
         assert "NULL in a NOT NULL column" in found.message
         assert_same(reference(schema, chunks, format_row), found)
+
+
+def test_a_block_of_no_records_is_no_lines_on_every_path() -> None:
+    schema = table(Column("c", "varchar", charset=UTF8))
+    for encoder in (postgres_copy_encoder(schema), mysql_load_encoder(schema).encode):
+        assert encoder(0, b"") == b""
+    fused_alone = FusedEncoder(schema, [field_code(column) for column in schema.columns],
+                               postgres_format(schema))
+    assert fused_alone.fast(0, b"") == (b"", 0)
+    assert fused_alone.canonical(0, b"") == (b"", 0)
 
 
 # --- whole rows ---------------------------------------------------------------------------------
