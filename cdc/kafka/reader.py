@@ -8,9 +8,16 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from cdc.kafka.errors import translate
+from cdc.kafka.errors import missing_topic, translate
 
 TIMEOUT_S = 30.0
+# How long the broker holds a fetch that finds nothing new. A read to the end of a partition
+# learns it is there only from such an empty fetch: the last offset of a transactional topic
+# is a commit marker, never delivered. At librdkafka's 500 ms default every read to the end
+# waited half a second for that; a follower, which is answered as soon as a record arrives,
+# keeps the default and spares the brokers its idle fetches.
+READ_TO_END_FETCH_WAIT_MS = 10
+FOLLOW_FETCH_WAIT_MS = 500
 
 
 @dataclass(frozen=True)
@@ -21,8 +28,8 @@ class StoredRecord:
     timestamp_ms: int
 
 
-def _consumer(bootstrap_servers: str) -> Consumer:
-    return Consumer({
+def consumer_settings(bootstrap_servers: str, *, follow: bool = False) -> dict[str, object]:
+    return {
         "bootstrap.servers": bootstrap_servers,
         "group.id": f"cdc-reader-{uuid.uuid4().hex}",
         "isolation.level": "read_committed",
@@ -30,14 +37,20 @@ def _consumer(bootstrap_servers: str) -> Consumer:
         "enable.partition.eof": True,
         "fetch.max.bytes": 134217728,
         "max.partition.fetch.bytes": 134217728,
-    })
+        "fetch.wait.max.ms": FOLLOW_FETCH_WAIT_MS if follow else READ_TO_END_FETCH_WAIT_MS,
+    }
+
+
+def _consumer(bootstrap_servers: str, *, follow: bool = False) -> Consumer:
+    return Consumer(consumer_settings(bootstrap_servers, follow=follow))
 
 
 def _watermarks(consumer: Consumer, topic: str) -> tuple[int, int]:
     try:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)
     except KafkaException as exc:
-        raise translate(exc, f"reading the offsets of {topic}") from exc
+        raise (missing_topic(exc, topic)
+               or translate(exc, f"reading the offsets of {topic}")) from exc
     return int(low), int(high)
 
 
@@ -84,7 +97,7 @@ def read_committed(bootstrap_servers: str, topic: str, start: int = 0,
                    follow: bool = False) -> Iterator[StoredRecord]:
     """Every committed record from ``start`` on, up to the end as it was when called (or
     forever with ``follow``)."""
-    consumer = _consumer(bootstrap_servers)
+    consumer = _consumer(bootstrap_servers, follow=follow)
     try:
         low, high = _watermarks(consumer, topic)
         if high <= max(low, start) and not follow:
@@ -100,7 +113,7 @@ def follow_committed(bootstrap_servers: str, topic: str, start: int,
     """Every committed record from ``start`` on, without end, and None each time ``idle_s``
     passes without one: caught up, or Kafka out of reach for now (librdkafka reconnects by
     itself; the caller decides how long to wait)."""
-    consumer = _consumer(bootstrap_servers)
+    consumer = _consumer(bootstrap_servers, follow=True)
     try:
         consumer.assign([TopicPartition(topic, 0, start)])
         while True:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from confluent_kafka import KafkaError
 
-from cdc.kafka.reader import _read_to_end
+from cdc.kafka.reader import READ_TO_END_FETCH_WAIT_MS, _read_to_end, consumer_settings
 
 
 class FakeError:
@@ -84,3 +84,11 @@ def test_without_a_bound_the_end_of_the_partition_ends_the_read() -> None:
     messages = iter([FakeMessage(0), FakeMessage(1), FakeMessage(2),
                      FakeMessage(None, eof=True)])
     assert offsets(FakeConsumer(messages), None) == [0, 1, 2]
+
+
+def test_a_read_to_the_end_is_told_of_the_end_at_once_and_a_follower_spares_the_brokers() -> None:
+    # The end shows only as an empty fetch (a transactional topic ends with a commit marker):
+    # the broker must not hold that fetch for librdkafka's default 500 ms on every read.
+    assert consumer_settings("k:9092")["fetch.wait.max.ms"] == READ_TO_END_FETCH_WAIT_MS
+    assert READ_TO_END_FETCH_WAIT_MS <= 20
+    assert consumer_settings("k:9092", follow=True)["fetch.wait.max.ms"] == 500
