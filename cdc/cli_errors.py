@@ -24,7 +24,11 @@ def run_reporting_errors(command: Callable[..., object]) -> None:
             click.echo(f"hint: {exc.hint}", err=True)
         sys.exit(exc.exit_status)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        # Ctrl-C (click turns KeyboardInterrupt into Abort): every command keeps what it
+        # finished consistent, so running it again is always the way on.
+        click.echo("error: interrupted (Ctrl-C) before the command finished", err=True)
+        click.echo("hint: run it again to finish; an interrupted restore or migration "
+                   "continues where it stopped with --resume", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

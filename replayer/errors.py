@@ -22,6 +22,12 @@ class NoSnapshotError(RestorePlanError):
     """There is no snapshot at all: the changelog alone cannot restore anything."""
 
 
+class ForeignSnapshotError(RestorePlanError):
+    """``--snapshot`` names a snapshot of another source than the configuration's."""
+
+    exit_status = 2
+
+
 class PointOutsideWindowError(RestorePlanError):
     """The point is before the oldest usable snapshot, after the changelog's end, or in the
     future. The message carries the restorable window."""

@@ -12,9 +12,10 @@ from cdc.config.models import CaptureConfig
 from cdc.kafka.reader import StoredRecord, read_committed, watermarks
 from cdc.marks import read_marks
 from cdc.position import GtidPosition, parse_gtid
-from cdc.snapshot.catalog import configured_store, read_catalog
+from cdc.snapshot.catalog import Catalog, configured_store, read_catalog
 from cdc.snapshot.changelog import Changelog
 from cdc.snapshot.manifest import Manifest
+from replayer.errors import ForeignSnapshotError, NoSnapshotError
 from replayer.raw_changes import RawChange
 from replayer.read_ahead import ReadAhead
 from replayer.restore_plan import (
@@ -101,12 +102,42 @@ def raw_between(read: Iterator[RawChange], last: int) -> Iterator[RawChange]:
         yield change
 
 
+def _of_this_source(catalog: Catalog, config: CaptureConfig,
+                    snapshot_id: str) -> list[Manifest]:
+    """The snapshots a restore of ``config``'s source may start from. Another source's
+    rows under this source's changelog would be a silent mix of two databases."""
+    name = config.source.name
+    if snapshot_id != "auto":
+        manifest = catalog.find(snapshot_id)
+        if manifest.source.name != name:
+            raise ForeignSnapshotError(
+                f"snapshot {snapshot_id} was taken of source {manifest.source.name!r} "
+                f"({manifest.source.host}:{manifest.source.port}), not of {name!r} "
+                "(source.name)",
+                "give a snapshot of this source ('cdc backups list' shows them), or the "
+                "configuration of the source that snapshot was taken of")
+        return [manifest]
+    ours = [m for m in catalog.manifests if m.source.name == name]
+    if ours:
+        return ours
+    others = sorted({m.source.name for m in catalog.manifests} - {name})
+    found = [f"snapshot(s) of other sources only ({', '.join(others)})"] if others else []
+    found += [f"a damaged manifest: {sid}: {exc.message}" for sid, exc in catalog.damaged]
+    raise NoSnapshotError(
+        f"there is no snapshot of source {name!r} to restore from in {catalog.store.url}"
+        + ("; the store has " + "; ".join(found) if found else ""),
+        "take one with 'cdc snapshot': the changelog alone cannot restore, it is replayed "
+        "on top of a snapshot" + ("; a damaged manifest must be restored from a copy of "
+                                  "the store ('cdc backups list' shows it)"
+                                  if catalog.damaged else ""))
+
+
 def plan_restore(config: CaptureConfig, point: RestorePoint, snapshot_id: str = "auto",
                  read_ahead: ReadAhead | None = None) -> tuple[RestorePlan, Manifest]:
     """The plan to ``point`` from the configured store and changelog, and its snapshot; the
     records read are kept in ``read_ahead``, for the replay."""
     catalog = read_catalog(configured_store(config))
-    manifests = list(catalog.manifests) if snapshot_id == "auto" else [catalog.find(snapshot_id)]
+    manifests = _of_this_source(catalog, config, snapshot_id)
     summary = changelog_summary(config.kafka.bootstrap_servers, config.changelog_topic,
                                 None if read_ahead is None else read_ahead.keep)
     marks = {label: m.gtid_position for label, m in read_marks(config).items()}

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.bad_inputs_backup import backup  # noqa: F401 - the fixture, for every test module
 from tests.restore_targets import (  # noqa: F401 - fixtures, for every test module
     mariadb_targets,
     postgres_databases,

@@ -4,12 +4,14 @@ independently of the replayer, in one comparable form for both engines."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import psycopg2.errors
 import psycopg2.extras
 import pytest
 
@@ -107,7 +109,17 @@ def postgres_databases(stack_env: StackEnv) -> Iterator[Callable[[], str]]:
 
     yield new
     for name in created:
-        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        for _ in range(30):
+            try:
+                run(drop)
+                break
+            except psycopg2.errors.InsufficientPrivilege:
+                # An autovacuum worker on the fresh tables is a superuser's process that
+                # FORCE may not end; it finishes by itself within seconds.
+                time.sleep(1)
+        else:
+            run(drop)
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])

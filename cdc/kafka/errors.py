@@ -11,6 +11,15 @@ class KafkaUnavailableError(CdcError):
     """Kafka could not be reached or refused the operation for now; worth retrying."""
 
 
+class TopicMissingError(KafkaUnavailableError):
+    """A topic to read is not in Kafka: a mistyped prefix, or a topic deleted. Still a
+    KafkaUnavailableError, so a running capture waits for it rather than stop."""
+
+    exit_status = 2
+
+
+_MISSING = {KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC,
+            KafkaError.UNKNOWN_TOPIC_OR_PART}
 _FENCED = {
     KafkaError._FENCED,
     KafkaError.PRODUCER_FENCED,
@@ -25,6 +34,17 @@ def kafka_error_code(exc: BaseException) -> int | None:
         code: int = exc.args[0].code()
         return code
     return None
+
+
+def missing_topic(exc: KafkaException, topic: str) -> TopicMissingError | None:
+    """The error for reading a topic Kafka does not have, or None for any other failure."""
+    if kafka_error_code(exc) not in _MISSING:
+        return None
+    return TopicMissingError(
+        f"Kafka has no topic {topic}",
+        "check kafka.topic_prefix and kafka.bootstrap_servers against the ones capture writes "
+        "with; if the topic was deleted, the changes it held are gone: run capture (it "
+        "starts a new changelog) and take a new base snapshot after it")
 
 
 def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> CdcError:
@@ -45,5 +65,6 @@ def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> Cd
         )
     return KafkaUnavailableError(
         f"Kafka failed while {doing}: {text}",
-        "check that the brokers in kafka.bootstrap_servers are up; capture retries",
+        "check that the brokers in kafka.bootstrap_servers are up and reachable from here; "
+        "a running capture retries by itself",
     )

@@ -118,6 +118,15 @@ def _refuse_unsafe_changelog(admin: AdminClient, topic: str, partitions: int) ->
         configs = admin.describe_configs([resource])[resource].result(timeout=TIMEOUT_S)
     except KafkaException as exc:
         raise translate(exc, f"reading the settings of topic {topic}") from exc
+    policy = configs["cleanup.policy"].value if "cleanup.policy" in configs else "delete"
+    if policy != "delete":
+        # Compaction keeps one record per key: it would delete committed row changes, and
+        # the broker refuses the changelog's records without keys outright.
+        raise ConfigError(
+            f"changelog topic {topic} has cleanup.policy={policy}: compaction would delete "
+            "row changes, and the broker refuses the changelog's records",
+            f"the changelog is the backup; set it with: kafka-configs.sh --alter "
+            f"--entity-type topics --entity-name {topic} --add-config cleanup.policy=delete")
     for key in ("retention.ms", "retention.bytes"):
         value = configs[key].value if key in configs else "-1"
         if value != "-1":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cdc.changes import TableSchema
 from cdc.config.models import CaptureConfig
 from cdc.snapshot.encryption import EncryptionKey, load_key
-from cdc.snapshot.errors import SnapshotError
+from cdc.snapshot.errors import EncryptionKeyError, SnapshotError
 from cdc.snapshot.manifest import Manifest, TableEntry, parse_manifest
 from cdc.snapshot.store import S3Settings, SnapshotStore, open_store
 from cdc.snapshot.store_file import FileSnapshotStore
@@ -47,6 +47,29 @@ def configured_store(config: CaptureConfig) -> SnapshotStore:
 def configured_key(config: CaptureConfig, environ: Mapping[str, str]) -> EncryptionKey | None:
     return load_key(config.snapshots.encryption_key_file, config.snapshots.encryption_key_env,
                     environ)
+
+
+def key_for(manifest: Manifest, config: CaptureConfig,
+            environ: Mapping[str, str]) -> EncryptionKey | None:
+    """The key that reads ``manifest``'s files, checked against the id it records: a wrong or
+    missing key must stop a restore before it touches its target, not at the first file."""
+    if manifest.encryption is None:
+        return None
+    wanted = manifest.encryption.key_id
+    taken_with = f"the key snapshot {manifest.snapshot_id} was taken with (key id {wanted})"
+    try:
+        key = configured_key(config, environ)
+    except EncryptionKeyError as exc:
+        raise EncryptionKeyError(exc.message, f"give {taken_with}") from None
+    if key is None:
+        raise EncryptionKeyError(
+            f"snapshot {manifest.snapshot_id} is encrypted, and no key is configured",
+            f"set snapshots.encryption_key_file or snapshots.encryption_key_env to {taken_with}")
+    if key.key_id != wanted:
+        raise EncryptionKeyError(
+            f"snapshot {manifest.snapshot_id} was encrypted with key id {wanted}; the key "
+            f"given has id {key.key_id}", f"give {taken_with}")
+    return key
 
 
 def read_catalog(store: SnapshotStore) -> Catalog:

@@ -84,8 +84,10 @@ def load_key(key_file: str | None, key_env: str | None,
     if key_env:
         text = environ.get(key_env, "").strip()
         if not text:
-            raise EncryptionKeyError(f"environment variable {key_env} is not set or is empty",
-                                     f"export {key_env}=$(head -c 32 /dev/urandom | base64)")
+            raise EncryptionKeyError(
+                f"environment variable {key_env} is not set or is empty",
+                f"export {key_env} holding the key: to read snapshots, the one they were taken "
+                "with; for new ones, one made with $(head -c 32 /dev/urandom | base64)")
         raw = _decode_text(text)
         if raw is None:
             raise EncryptionKeyError(

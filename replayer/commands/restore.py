@@ -13,6 +13,7 @@ from cdc.config import load_config
 from cdc.config.table_filter import TableFilter
 from cdc.dsn import Dsn, parse_dsn
 from cdc.progress import ProgressReporter
+from cdc.snapshot.catalog import key_for
 from replayer.applier import TableIncluded
 from replayer.read_ahead import ReadAhead
 from replayer.restore_inputs import plan_restore
@@ -63,6 +64,7 @@ def restore(*, config_path: Path, point_text: str, target_dsn: str, snapshot_id:
     engine = target_engine(target)
     read_ahead = ReadAhead()  # the records planning reads, for the replay
     plan, manifest = plan_restore(config, point, snapshot_id, read_ahead)
+    key_for(manifest, config, os.environ)
     if dry_run:
         _report(plan, as_json, dry_run=True)
         return

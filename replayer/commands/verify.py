@@ -73,6 +73,12 @@ def verify(*, source_dsn: str | None, snapshot_id: str | None, config_path: Path
         raise _read_failed(exc) from None
     finally:
         reporter.close()
+    if not verdicts:
+        # Nothing compared proves nothing: a mistyped pattern must not read as "identical".
+        side = f"snapshot {snapshot_id}" if snapshot_id is not None else "the source"
+        raise ConfigError(f"no table of {side} matches --tables {tables}",
+                          "check the patterns ('db' or 'db.table', wildcards allowed) against "
+                          "the tables the source holds")
     _report(verdicts, as_json)
 
 
