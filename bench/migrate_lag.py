@@ -79,7 +79,7 @@ from bench.harness.throwaway_target import free_port, throwaway_target
 from bench.harness.workload_process import WorkloadProcess, WorkloadRun, workload_command
 from bench.workload import RunOptions, connect, read_gtid_position, run_workload
 from bench.workload import setup_database as setup_workload
-from bench.workload.connection import server_version as mariadb_version
+from bench.workload.connection import server_version_at
 from bench.workload.schema import PAYMENT_TABLES
 from cdc.cli_errors import run_reporting_errors
 from cdc.dsn import Dsn, parse_dsn
@@ -241,7 +241,7 @@ def main(*, targets: tuple[str, ...], rates: tuple[float, ...], seconds: float,
 
 def benchmark(plan: Plan, stack: Stack, command: str) -> MigrateBenchResult:
     results = [_target_run(plan, stack, kind) for kind in plan.targets]
-    facts = machine.collect(_source_version(stack.admin), stack.stack_dir, find_binary())
+    facts = machine.collect(server_version_at(stack.admin), stack.stack_dir, find_binary())
     return MigrateBenchResult(command, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                               facts, plan.settings, tuple(r for r, _ in results),
                               tuple(_notes(plan, results)))
@@ -547,14 +547,6 @@ def _clean_up(stack: Stack, run: Run) -> None:
     shutil.rmtree(run.folder, ignore_errors=True)
     for problem in problems:
         say(f"clean-up: {problem}")
-
-
-def _source_version(admin: Dsn) -> str:
-    connection = connect(admin)
-    try:
-        return mariadb_version(connection)
-    finally:
-        connection.close()
 
 
 if __name__ == "__main__":

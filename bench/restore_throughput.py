@@ -75,8 +75,7 @@ from bench.harness.table_fingerprint import aggregates_sql, normalised
 from bench.harness.throwaway_target import throwaway_target
 from bench.workload import RunOptions, RunSummary, connect, read_gtid_position, run_workload
 from bench.workload import setup_database as setup_workload
-from bench.workload.connection import MySQLConnection
-from bench.workload.connection import server_version as mariadb_version
+from bench.workload.connection import MySQLConnection, server_version_at
 from cdc.cli_errors import run_reporting_errors
 from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import CdcError
@@ -189,7 +188,7 @@ def benchmark(plan: Plan, stack: Stack, command: str) -> RestoreBenchResult:
         raise
     finally:
         _clean_up(plan, stack, config, folder, database, keep=keep)
-    facts = machine.collect(_source_version(stack.admin), stack.stack_dir, find_binary())
+    facts = machine.collect(server_version_at(stack.admin), stack.stack_dir, find_binary())
     return RestoreBenchResult(
         command, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), facts,
         server_version(stack.postgres), _facts(plan, inputs, summary), comparisons,
@@ -399,14 +398,6 @@ def _clean_up(plan: Plan, stack: Stack, config: RestoreBenchConfig, folder: Path
     shutil.rmtree(folder, ignore_errors=True)
     for problem in problems:
         say(f"clean-up: {problem}")
-
-
-def _source_version(admin: Dsn) -> str:
-    connection = connect(admin)
-    try:
-        return mariadb_version(connection)
-    finally:
-        connection.close()
 
 
 def _seconds(value: float | None) -> str:

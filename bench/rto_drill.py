@@ -39,8 +39,7 @@ from bench.harness.rto_result import DrillRun, DrillSide, RtoResult
 from bench.harness.rto_sides import anchor_run, replayer_run
 from bench.harness.stack_env import StackSettings
 from bench.harness.throwaway_target import throwaway_target
-from bench.workload import connect
-from bench.workload.connection import server_version as mariadb_version
+from bench.workload.connection import server_version_at
 from cdc.cli_errors import run_reporting_errors
 from cdc.dsn import Dsn, parse_dsn
 from cdc.errors import CdcError
@@ -104,7 +103,7 @@ def main(*, rows: int, changes: int, runs: int, only: tuple[str, ...], workers: 
     command = shlex.join(["python", "-m", "bench.rto_drill", *sys.argv[1:]])
     result = RtoResult(
         command, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine.collect(_source_version(servers.admin), settings.stack_dir, find_binary()),
+        machine.collect(server_version_at(servers.admin), settings.stack_dir, find_binary()),
         server_version(postgres), _facts(data), sides, TARGET_ENGINE, TARGET_S,
         notes=(f"data kept in {folder}; 'python -m bench.rto_drill --rows {rows} --changes "
                f"{changes} --forget' drops it",))
@@ -159,14 +158,6 @@ def _facts(data: DrillData) -> DataFacts:
         snapshot_id=kept.snapshot.snapshot_id, snapshot_bytes=kept.snapshot.bytes,
         dump_bytes=kept.dump_bytes, made_at=kept.made_at, made_in_s=dict(kept.made_in_s),
         reused=data.reused)
-
-
-def _source_version(admin: Dsn) -> str:
-    connection = connect(admin)
-    try:
-        return mariadb_version(connection)
-    finally:
-        connection.close()
 
 
 if __name__ == "__main__":

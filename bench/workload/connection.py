@@ -84,6 +84,15 @@ def server_version(connection: MySQLConnection) -> str:
     return _read_variable(connection, "VERSION()")
 
 
+def server_version_at(dsn: Dsn) -> str:
+    """The version of the server at ``dsn``, over a connection of its own."""
+    connection = connect(dsn)
+    try:
+        return server_version(connection)
+    finally:
+        connection.close()
+
+
 def is_mariadb(connection: MySQLConnection) -> bool:
     return "mariadb" in server_version(connection).lower()
 
