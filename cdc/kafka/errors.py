@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-from cdc.errors import CaptureFencedError, CdcError, RecordTooLargeError
+from cdc.errors import CaptureFencedError, CdcError, ConfigError, RecordTooLargeError
 
 
 class KafkaUnavailableError(CdcError):
@@ -20,12 +20,18 @@ class TopicMissingError(KafkaUnavailableError):
 
 _MISSING = {KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC,
             KafkaError.UNKNOWN_TOPIC_OR_PART}
-_FENCED = {
-    KafkaError._FENCED,
-    KafkaError.PRODUCER_FENCED,
-    KafkaError.INVALID_PRODUCER_EPOCH,
-    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+_FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
+# What the brokers' ACLs refuse: retrying cannot help, and no other capture is involved.
+_NOT_AUTHORIZED = {
+    KafkaError.TOPIC_AUTHORIZATION_FAILED: "the topic",
+    KafkaError.GROUP_AUTHORIZATION_FAILED: "the consumer group",
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED: "the cluster",
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "the transactional id",
 }
+
+
+class KafkaAccessDeniedError(ConfigError):
+    """The brokers' ACLs refuse the user an operation the command needs."""
 _TOO_LARGE = {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE}
 
 
@@ -51,6 +57,12 @@ def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> Cd
     error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
     code = error.code() if error is not None else None
     text = error.str() if error is not None else str(exc)
+    if code in _NOT_AUTHORIZED:
+        return KafkaAccessDeniedError(
+            f"Kafka refused access to {_NOT_AUTHORIZED[code]} while {doing}: {text}",
+            "grant the client's user the ACLs on the changelog's topics (Read, Write, Describe, "
+            "Create), on its transactional id (Write, Describe) and on consumer groups (Read); "
+            "docs/troubleshooting.md lists them")
     if code in _FENCED:
         return CaptureFencedError(
             f"another capture with transactional.id {transactional_id!r} took over the "
