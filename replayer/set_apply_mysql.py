@@ -54,8 +54,13 @@ class MysqlSetApplier(SetApplier, MysqlApplier):
                 cursor.execute(f"UPDATE {table} AS t JOIN {into} AS s ON {on} SET "
                                + ", ".join(f"t.{quote(n)} = s.{quote(n)}" for n in columns))
             else:
-                key = ", ".join(map(quote, schema.primary_key))
-                cursor.execute(f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {into})")
+                # A join, not "WHERE (key) IN (SELECT ...)": MariaDB before 11.1 runs that
+                # subquery for every row of the table, a scan of the whole table per group.
+                # No alias for the table: MariaDB resolves a multi-table DELETE's alias in
+                # the session's default database, and there is none.
+                joined = " AND ".join(f"{table}.{quote(n)} = s.{quote(n)}"
+                                      for n in schema.primary_key)
+                cursor.execute(f"DELETE {table} FROM {table} JOIN {into} AS s ON {joined}")
             if cursor.rowcount != rows:
                 raise GroupRefusedError(f"{cursor.rowcount} rows matched, not {rows}")
         except MySQLdb.Error as exc:
