@@ -6,7 +6,8 @@ its first event is in, the last format description, and, when it begins inside a
 that transaction's table maps (MariaDB writes a table's map once per statement, so rows events
 of a long statement may sit batches away from it). Batches are cut before a transaction's GTID
 event once they are large; a transaction larger than a batch is cut before one of its table
-maps or rows events, never between a DDL's GTID event and its statement.
+maps or rows events, never between a DDL's GTID event and its statement (nor when the
+connection has nothing more ready).
 """
 
 from __future__ import annotations
@@ -121,8 +122,23 @@ class Batcher:
 
     def flush(self) -> RawBatch | None:
         """The batch so far, if it holds anything (a transaction may be open: its table maps
-        go on into the next batch)."""
-        return self._cut(inside=True) if self._payloads else None
+        go on into the next batch), less a GTID event at its end, which waits for the event
+        after it: a DDL's statement ends its transaction only by the flags of its GTID event,
+        which its worker must see. Cut between the two, the statement was decoded as one
+        inside an open transaction, and the next GTID stopped capture, at the same place
+        after every restart."""
+        if not self._payloads:
+            return None
+        if self._payloads[-1][_TYPE_AT] != MARIADB_GTID:
+            return self._cut(inside=True)
+        if len(self._payloads) == 1:
+            return None
+        gtid = self._payloads.pop()
+        self._size -= len(gtid)
+        batch = self._cut(inside=False)  # before a GTID event: between two transactions
+        self._payloads.append(gtid)
+        self._size += len(gtid)
+        return batch
 
     def end(self, report: ErrorReport) -> RawBatch:
         """The stream's last batch: what is left, and why it ended."""

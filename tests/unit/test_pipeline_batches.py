@@ -70,15 +70,37 @@ def test_a_flush_inside_a_transaction_carries_its_maps_and_a_commit_drops_them()
     assert carried is not None
     assert codes(carried.payloads) == [TABLE_MAP, WRITE_ROWS, XID]
     batcher.add(event(MARIADB_GTID))
+    assert batcher.flush() is None  # a GTID event waits for the event after it
+    batcher.add(event(QUERY, b"BEGIN"))
     after_commit = batcher.flush()
     assert after_commit is not None
-    assert codes(after_commit.payloads) == [MARIADB_GTID]
+    assert codes(after_commit.payloads) == [MARIADB_GTID, QUERY]
 
 
 def test_a_ddl_is_never_cut_from_its_gtid() -> None:
     batcher = Batcher(target_bytes=10, limit_bytes=20)
     batcher.add(event(MARIADB_GTID, b"x" * 40))
     assert batcher.add(event(QUERY, b"ALTER TABLE t ADD c INT")) is None
+
+
+def test_a_flush_never_parts_a_gtid_event_from_the_event_after_it() -> None:
+    # The connection had nothing more ready just after a DDL's GTID event: the batch sent
+    # ends before it, and the GTID goes on with its statement.
+    batcher = Batcher()
+    before = (event(MARIADB_GTID), event(QUERY, b"BEGIN"), event(XID))
+    for payload in before:
+        batcher.add(payload)
+    ddl_gtid = event(MARIADB_GTID, b"ddl")
+    batcher.add(ddl_gtid)
+    sent = batcher.flush()
+    assert sent is not None
+    assert sent.payloads == before
+    statement = event(QUERY, b"CREATE DATABASE d")
+    batcher.add(statement)
+    rest = batcher.flush()
+    assert rest is not None
+    assert rest.payloads == (ddl_gtid, statement)
+    assert rest.sequence == sent.sequence + 1
 
 
 def test_each_batch_knows_its_binlog_file_and_format_description() -> None:
@@ -88,6 +110,7 @@ def test_each_batch_knows_its_binlog_file_and_format_description() -> None:
     batcher.add(fde)
     first = batcher.flush()
     batcher.add(event(MARIADB_GTID))
+    batcher.add(event(QUERY, b"BEGIN"))
     second = batcher.flush()
     assert first is not None
     assert second is not None
