@@ -7,8 +7,10 @@ VENV := .venv/bin
 
 help:
 	@echo "make demo    start the local stack and run the main job end to end"
-	@echo "make test    install everything, start the stack, run the whole test suite"
+	@echo "make test    install everything, start the stack (TLS on), run the whole test suite"
 	@echo "make up      start the local stack (MariaDB source and target, PostgreSQL, Kafka)"
+	@echo "make up TLS=1  the same with TLS offered on every server too, certificates of its own"
+	@echo "             (TLS=0 turns it off again; the choice is kept in .stack/env)"
 	@echo "make down    stop it (data kept under .stack/)"
 	@echo "make status  show what runs where"
 	@echo "make lint    ruff and mypy --strict"
@@ -22,8 +24,9 @@ help:
 venv:
 	@bash stack/venv.sh
 
+# TLS=1 or TLS=0 switches TLS on or off; without TLS= the last choice (.stack/env) stays.
 up:
-	@bash stack/up.sh
+	@$(if $(TLS),CDC_TLS=$(TLS) )bash stack/up.sh
 
 down:
 	@bash stack/down.sh
@@ -41,7 +44,9 @@ lint: venv
 unit: venv
 	$(VENV)/pytest tests/unit
 
-test: venv up
+# The suite has TLS tests: the stack always comes up with TLS on for it.
+test: venv
+	@CDC_TLS=1 bash stack/up.sh
 	$(VENV)/pytest
 
 demo: venv up

@@ -8,6 +8,7 @@ from confluent_kafka import KafkaException, Producer
 from cdc.config.models import CaptureConfig
 from cdc.drill_record import DrillRecord
 from cdc.errors import CdcError
+from cdc.kafka.client_security import secured
 from cdc.kafka.errors import translate
 from cdc.kafka.reader import read_committed
 from cdc.kafka.topics import TIMEOUT_S, ensure_compacted_topic, topic_exists
@@ -34,8 +35,8 @@ def write_drill(config: CaptureConfig, record: DrillRecord) -> None:
     bootstrap, topic = config.kafka.bootstrap_servers, drills_topic(config)
     ensure_compacted_topic(bootstrap, topic, replication_factor=config.kafka.replication_factor,
                            min_insync_replicas=config.kafka.min_insync_replicas)
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                         "acks": "all"})
+    producer = Producer(secured({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                                 "acks": "all"}))
     try:
         producer.produce(topic, record.to_json(), record.drill_id.encode())
         if producer.flush(TIMEOUT_S):

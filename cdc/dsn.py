@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from cdc.dsn_tls import MysqlTls, mysql_tls, postgres_options
 from cdc.errors import ConfigError
 
 
@@ -46,6 +47,16 @@ class Dsn:
     def __str__(self) -> str:
         return self.redacted()
 
+    @property
+    def mysql_tls(self) -> MysqlTls:
+        """The TLS a MySQL/MariaDB DSN asks for (checked when the DSN was parsed)."""
+        return mysql_tls(self.options)
+
+    @property
+    def postgres_options(self) -> dict[str, str]:
+        """libpq settings from a PostgreSQL DSN's query string, TLS among them."""
+        return postgres_options(self.options)
+
     def with_database(self, database: str | None) -> Dsn:
         return Dsn(self.engine, self.host, self.port, self.user, self.password, database,
                    self.options)
@@ -71,6 +82,11 @@ def parse_dsn(text: str) -> Dsn:
     except ValueError as exc:
         raise ConfigError(f"the DSN has a bad port: {exc}", f"write it as {example}") from None
     database = unquote(parts.path.lstrip("/")) or None
+    options = tuple(parse_qsl(parts.query))
+    if engine is Engine.MYSQL:
+        mysql_tls(options)
+    else:
+        postgres_options(options)
     return Dsn(
         engine=engine,
         host=parts.hostname,
@@ -78,5 +94,5 @@ def parse_dsn(text: str) -> Dsn:
         user=unquote(parts.username),
         password=unquote(parts.password or ""),
         database=database,
-        options=tuple(parse_qsl(parts.query)),
+        options=options,
     )

@@ -13,6 +13,7 @@ from confluent_kafka import KafkaException, Producer
 
 from cdc.config.models import CaptureConfig
 from cdc.errors import ConfigError
+from cdc.kafka.client_security import secured
 from cdc.kafka.errors import translate
 from cdc.kafka.reader import read_committed
 from cdc.kafka.topics import TIMEOUT_S, ensure_compacted_topic
@@ -59,8 +60,8 @@ def write_mark(config: CaptureConfig, label: str, position: GtidPosition, *,
     ensure_compacted_topic(config.kafka.bootstrap_servers, marks_topic(config),
                            replication_factor=config.kafka.replication_factor,
                            min_insync_replicas=config.kafka.min_insync_replicas)
-    producer = Producer({"bootstrap.servers": config.kafka.bootstrap_servers,
-                         "enable.idempotence": True, "acks": "all"})
+    producer = Producer(secured({"bootstrap.servers": config.kafka.bootstrap_servers,
+                                 "enable.idempotence": True, "acks": "all"}))
     value = json.dumps({"label": label, "gtid_position": str(position),
                         "marked_at": mark.marked_at.isoformat()}).encode()
     try:

@@ -17,6 +17,7 @@ from cdc.changes import ChangeRecord, Operation, Row
 from cdc.dsn import Dsn
 from cdc.errors import ConfigError
 from cdc.snapshot.source_tables import quote
+from cdc.tls_settings import is_tls_failure, mysql_tls_hint, mysqlclient_tls
 from cdc.values import ZeroDate, ZeroDateTime, time_text
 from replayer.applier import (
     POSITION_SCHEMA,
@@ -68,8 +69,13 @@ def connect_target(dsn: Dsn) -> Any:
         return MySQLdb.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                password=dsn.password or "", charset="utf8mb4",
                                client_flag=CLIENT.FOUND_ROWS | CLIENT.MULTI_STATEMENTS,
-                               autocommit=False, connect_timeout=10, local_infile=True)
+                               autocommit=False, connect_timeout=10, local_infile=True,
+                               **mysqlclient_tls(dsn))
     except MySQLdb.OperationalError as exc:
+        reason = str(exc.args[-1])
+        if is_tls_failure(reason):
+            raise ConfigError(f"TLS to the target {dsn.redacted()} failed: {reason}",
+                              mysql_tls_hint(dsn, "--target")) from None
         raise ConfigError(f"cannot connect to the target {dsn.redacted()}: {exc.args[-1]}",
                           "check --target: host, port, user and password") from None
 

@@ -12,6 +12,7 @@ from cdc.avro.schema_topic import table_schema_from_bytes, table_schema_to_bytes
 from cdc.changes import TableSchema
 from cdc.dsn import Dsn
 from cdc.errors import ConfigError
+from cdc.tls_settings import is_tls_failure, libpq_options, postgres_tls_hint
 from replayer.applier import POSITION_SCHEMA, AppliedPosition
 from replayer.follower_status import FOLLOWER_DDL
 
@@ -38,9 +39,12 @@ def connect_postgres(dsn: Dsn) -> Any:
         connection = psycopg2.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                       password=dsn.password or "",
                                       dbname=dsn.database or dsn.user, connect_timeout=10,
-                                      application_name="replayer")
+                                      application_name="replayer", **libpq_options(dsn))
     except psycopg2.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
+        if is_tls_failure(reason):
+            raise ConfigError(f"TLS to the target {dsn.redacted()} failed: {reason}",
+                              postgres_tls_hint(dsn, "--target")) from None
         raise ConfigError(f"cannot connect to the target {dsn.redacted()}: {reason}",
                           "check --target: host, port, user, password and database") from None
     encoding = connection.encoding

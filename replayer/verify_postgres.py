@@ -24,6 +24,7 @@ from cdc.changes import Row, TableSchema
 from cdc.dsn import Dsn
 from cdc.errors import ConfigError, TypeMappingError
 from cdc.snapshot.tasks import integer_key
+from cdc.tls_settings import is_tls_failure, libpq_options, postgres_tls_hint
 from replayer.postgres_types import from_postgres, postgres_type, quote_ident
 from replayer.verify_chunks import TableCopy
 from replayer.verify_compare import Key, KeyRange, normal_json, shape_differences
@@ -54,9 +55,13 @@ def open_postgres(dsn: Dsn) -> Any:
     try:
         connection = psycopg2.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                       password=dsn.password or "", dbname=dsn.database,
-                                      connect_timeout=10, application_name="replayer verify")
+                                      connect_timeout=10, application_name="replayer verify",
+                                      **libpq_options(dsn))
     except psycopg2.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
+        if is_tls_failure(reason):
+            raise ConfigError(f"TLS to --target {dsn.redacted()} failed: {reason}",
+                              postgres_tls_hint(dsn, "--target")) from None
         raise ConfigError(f"cannot connect to --target {dsn.redacted()}: {reason}",
                           "check --target: host, port, user, password and database, and "
                           "that the server is up") from None

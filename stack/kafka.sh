@@ -28,15 +28,25 @@ fetch_jars() {
 
 write_config() {
   mkdir -p "$dir/data" "$dir/log"
+  # With TLS, two listeners more; PLAINTEXT stays for the stack's other users and between
+  # broker and controller.
+  local tls_listeners='' tls_protocols=''
+  if [ "$CDC_TLS" = 1 ]; then
+    tls_listeners=",SSL://$CDC_HOST:$CDC_KAFKA_SSL_PORT,SASL_SSL://$CDC_HOST:$CDC_KAFKA_SASL_PORT"
+    tls_protocols=",SSL:SSL,SASL_SSL:SASL_SSL"
+  fi
+  # The keystore password is in it.
+  touch "$dir/server.properties"
+  chmod 600 "$dir/server.properties"
   cat > "$dir/server.properties" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$CDC_HOST:$CDC_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$CDC_HOST:$CDC_KAFKA_PORT,CONTROLLER://$CDC_HOST:$CDC_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$CDC_HOST:$CDC_KAFKA_PORT
+listeners=PLAINTEXT://$CDC_HOST:$CDC_KAFKA_PORT,CONTROLLER://$CDC_HOST:$CDC_KAFKA_CONTROLLER_PORT$tls_listeners
+advertised.listeners=PLAINTEXT://$CDC_HOST:$CDC_KAFKA_PORT$tls_listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT$tls_protocols
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=false
@@ -50,6 +60,32 @@ transaction.state.log.num.partitions=4
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+CONF
+  if [ "$CDC_TLS" = 1 ]; then
+    local pw
+    pw=$(secret kafka_keystore_password)
+    cat >> "$dir/server.properties" <<CONF
+# TLS: the stack's own certificate (stack/tls.sh), no client certificates. SASL_SSL takes
+# SCRAM-SHA-512 only; its user is made after start.
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/kafka.p12
+ssl.keystore.password=$pw
+ssl.key.password=$pw
+ssl.client.auth=none
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# server certificate $(tls_fingerprint)
+CONF
+  fi
+  cat > "$dir/log4j2-tools.properties" <<CONF
+status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
 CONF
   cat > "$dir/log4j2.properties" <<CONF
 status = warn
@@ -76,16 +112,67 @@ ready() {
   port_in_use "$CDC_KAFKA_PORT" && grep -q "Kafka Server started" "$log"
 }
 
+# Kafka's command-line tools, with their log on stderr rather than in the broker's log file.
+tool_cmd() {
+  java -Xmx256m -Dlog4j2.configurationFile="file:$dir/log4j2-tools.properties" -cp "$libs/*" "$@"
+}
+
+# The SCRAM-SHA-512 user of the SASL_SSL listener, made through the admin API on the
+# PLAINTEXT listener (no authorizer: anyone there may). Checked after every start rather
+# than trusted to the metadata log: Kafka 4.1.1 replays a log in which some SCRAM user was
+# removed without the users added after it (ScramDelta.apply), so a restart can lose it.
+scram_user() {
+  local bootstrap=$CDC_HOST:$CDC_KAFKA_PORT
+  mkdir -p "$dir/run"
+  # Private: a refused value is quoted in the tool's error message.
+  : > "$dir/log/scram.log"
+  chmod 600 "$dir/log/scram.log"
+  scram_user_exists && { touch "$dir/run/scram-checked"; return 0; }
+  say "making Kafka's SCRAM-SHA-512 user cdc"
+  # The password through a file, not on a command line that 'ps' shows. In a file the
+  # value goes without the brackets of --add-config 'SCRAM-SHA-512=[password=...]'.
+  local file=$dir/run/scram.properties
+  (umask 077; printf 'SCRAM-SHA-512=password=%s\n' "$(secret kafka_scram_password)" > "$file")
+  tool_cmd kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" --alter \
+    --add-config-file "$file" --entity-type users --entity-name cdc >> "$dir/log/scram.log" 2>&1 \
+    || { rm -f "$file"; fail "making Kafka's SCRAM user cdc failed" "see $dir/log/scram.log"; }
+  rm -f "$file"
+  # The broker learns of it from the metadata log a moment later; a login before then fails.
+  wait_until 30 "Kafka's SCRAM user cdc" "$dir/log/scram.log" scram_user_exists
+  touch "$dir/run/scram-checked"
+}
+
+scram_user_exists() {  # as the broker sees it (describe answers from its metadata image)
+  tool_cmd kafka.admin.ConfigCommand --bootstrap-server "$CDC_HOST:$CDC_KAFKA_PORT" --describe \
+    --entity-type users --entity-name cdc 2>> "$dir/log/scram.log" > "$dir/run/scram.describe" || true
+  grep -q "SCRAM-SHA-512=" "$dir/run/scram.describe"
+}
+
 up() {
   mkdir -p "$dir/log"
   fetch_jars
+  [ "$CDC_TLS" = 0 ] || ensure_tls
   write_config
   if pid_alive "$pidfile"; then
-    say "Kafka already running on $CDC_HOST:$CDC_KAFKA_PORT"
-    return 0
+    # started.properties is the configuration it was started with (ports.sh reads its
+    # listeners): a broker started before a change (TLS switched on or off, a renewed
+    # certificate) restarts to take it. Written before the start; run/scram-checked says
+    # the SCRAM user was checked since.
+    if cmp -s "$dir/server.properties" "$dir/started.properties"; then
+      say "Kafka already running on $CDC_HOST:$CDC_KAFKA_PORT"
+      # Unless an earlier 'make up' stopped before the SCRAM user was checked.
+      [ "$CDC_TLS" = 0 ] || [ -f "$dir/run/scram-checked" ] || scram_user
+      return 0
+    fi
+    say "Kafka runs with an older server.properties; restarting it"
+    down
   fi
   require_free_port "$CDC_KAFKA_PORT" CDC_KAFKA_PORT "the Kafka broker"
   require_free_port "$CDC_KAFKA_CONTROLLER_PORT" CDC_KAFKA_CONTROLLER_PORT "the Kafka controller"
+  if [ "$CDC_TLS" = 1 ]; then
+    require_free_port "$CDC_KAFKA_SSL_PORT" CDC_KAFKA_SSL_PORT "Kafka's SSL listener"
+    require_free_port "$CDC_KAFKA_SASL_PORT" CDC_KAFKA_SASL_PORT "Kafka's SASL_SSL listener"
+  fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     say "formatting Kafka storage in $dir/data"
     local cluster_id
@@ -96,10 +183,13 @@ up() {
   fi
   say "starting Kafka on $CDC_HOST:$CDC_KAFKA_PORT"
   : > "$log"
+  cp -p "$dir/server.properties" "$dir/started.properties"
+  rm -f "$dir/run/scram-checked"
   setsid nohup java "${java_opts[@]}" kafka.Kafka "$dir/server.properties" \
     >> "$dir/log/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   wait_until 120 "Kafka" "$log" ready
+  [ "$CDC_TLS" = 0 ] || scram_user
 }
 
 down() {

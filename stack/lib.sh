@@ -37,6 +37,16 @@ choose CDC_POSTGRES_PORT 15432
 choose CDC_KAFKA_PORT 19092
 choose CDC_KAFKA_CONTROLLER_PORT 19093
 choose CDC_KAFKA_HEAP 512m
+choose CDC_KAFKA_SSL_PORT 19094
+choose CDC_KAFKA_SASL_PORT 19095
+# TLS on every server ('make up TLS=1'); kept in .stack/env like the ports, so a plain
+# 'make up' later does not switch it off again.
+choose CDC_TLS 0
+case $CDC_TLS in
+  0|1) ;;
+  *) fail "CDC_TLS is '$CDC_TLS'" "use make up TLS=1 (TLS on every server) or TLS=0 (off)" ;;
+esac
+TLS_DIR=$STACK_DIR/tls
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -98,4 +108,17 @@ secret() {  # secret NAME
     echo "$1=$value" >> "$file"
   fi
   printf '%s' "$value"
+}
+
+# The stack's own CA and server certificate (stack/tls.sh), made when missing, so a server
+# script run alone with CDC_TLS=1 (tests start throwaway servers that way) works as well.
+ensure_tls() {
+  [ -f "$TLS_DIR/server.pem" ] && [ -f "$TLS_DIR/kafka.p12" ] && return 0
+  bash "$REPO_ROOT/stack/tls.sh"
+}
+
+# Written into each server's configuration: a renewed certificate changes that file, and a
+# changed file restarts (or reloads) the running server, so it offers the new certificate.
+tls_fingerprint() {
+  openssl x509 -in "$TLS_DIR/server.pem" -noout -fingerprint -sha256 | cut -d= -f2
 }

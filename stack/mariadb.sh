@@ -51,6 +51,15 @@ max_binlog_size=256M
 binlog_expire_logs_seconds=604800
 CNF
   fi
+  if [ "$CDC_TLS" = 1 ]; then
+    # TLS offered, not required: the plain logins of the stack's other users keep working.
+    cat >> "$dir/my.cnf" <<CNF
+ssl_ca=$TLS_DIR/ca.pem
+ssl_cert=$TLS_DIR/server.pem
+ssl_key=$TLS_DIR/server.key
+# server certificate $(tls_fingerprint)
+CNF
+  fi
   # Tests start throwaway servers with lines of their own; in my.cnf the later line wins.
   [ -z "${CDC_MARIADB_EXTRA_CNF:-}" ] || printf '%s\n' "$CDC_MARIADB_EXTRA_CNF" >> "$dir/my.cnf"
 }
@@ -71,15 +80,41 @@ GRANT ALL PRIVILEGES ON *.* TO 'cdc_admin'@'%' WITH GRANT OPTION;
 CREATE USER IF NOT EXISTS 'cdc_capture'@'%' IDENTIFIED BY '$capture_pw';
 ALTER USER 'cdc_capture'@'%' IDENTIFIED BY '$capture_pw';
 GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'cdc_capture'@'%';
+$(tls_users_sql)
 FLUSH PRIVILEGES;
 SQL
 }
 
+# The TLS users log in over TLS only (REQUIRE SSL): a session of theirs is the proof that
+# the connection used TLS.
+tls_users_sql() {
+  [ "$CDC_TLS" = 1 ] || return 0
+  local admin_pw capture_pw
+  admin_pw=$(secret mariadb_tls_admin_password)
+  capture_pw=$(secret mariadb_tls_capture_password)
+  cat <<SQL
+CREATE USER IF NOT EXISTS 'cdc_tls_admin'@'%' IDENTIFIED BY '$admin_pw' REQUIRE SSL;
+ALTER USER 'cdc_tls_admin'@'%' IDENTIFIED BY '$admin_pw' REQUIRE SSL;
+GRANT ALL PRIVILEGES ON *.* TO 'cdc_tls_admin'@'%' WITH GRANT OPTION;
+CREATE USER IF NOT EXISTS 'cdc_tls_capture'@'%' IDENTIFIED BY '$capture_pw' REQUIRE SSL;
+ALTER USER 'cdc_tls_capture'@'%' IDENTIFIED BY '$capture_pw' REQUIRE SSL;
+GRANT SELECT, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'cdc_tls_capture'@'%';
+SQL
+}
+
 up() {
+  [ "$CDC_TLS" = 0 ] || ensure_tls
   write_config
   if pid_alive "$pidfile"; then
-    say "MariaDB $role already running on $CDC_HOST:$port"
-    return 0
+    # run/started.cnf is the my.cnf the server was started with, written once its users are
+    # made: a server started before a change (TLS switched on or off, a renewed
+    # certificate), or whose setup did not finish, restarts to take it.
+    if cmp -s "$dir/my.cnf" "$dir/run/started.cnf"; then
+      say "MariaDB $role already running on $CDC_HOST:$port"
+      return 0
+    fi
+    say "MariaDB $role runs with an older my.cnf (or its setup did not finish); restarting it"
+    down
   fi
   require_free_port "$port" "$port_var" "the $role MariaDB"
   if [ ! -d "$dir/data/mysql" ]; then
@@ -91,9 +126,11 @@ up() {
   say "starting MariaDB $role on $CDC_HOST:$port"
   local as_user=()
   is_root && as_user=(--user=root)
+  rm -f "$dir/run/started.cnf"
   setsid nohup mariadbd --defaults-file="$dir/my.cnf" "${as_user[@]}" >> "$dir/log/stdout.log" 2>&1 < /dev/null &
   wait_until 60 "MariaDB $role" "$log" mariadb-admin --no-defaults --socket="$socket" -uroot ping
   initialize_users
+  cp "$dir/my.cnf" "$dir/run/started.cnf"
 }
 
 down() {

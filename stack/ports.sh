@@ -12,4 +12,17 @@ check_ports() {
     require_free_port "$CDC_KAFKA_PORT" CDC_KAFKA_PORT "the Kafka broker"
     require_free_port "$CDC_KAFKA_CONTROLLER_PORT" CDC_KAFKA_CONTROLLER_PORT "the Kafka controller"
   fi
+  # The TLS listeners: free unless our running Kafka already has them (a Kafka started
+  # without them restarts with them, so they must be free for it).
+  if [ "$CDC_TLS" = 1 ]; then
+    kafka_has_listener "$CDC_KAFKA_SSL_PORT" \
+      || require_free_port "$CDC_KAFKA_SSL_PORT" CDC_KAFKA_SSL_PORT "Kafka's SSL listener"
+    kafka_has_listener "$CDC_KAFKA_SASL_PORT" \
+      || require_free_port "$CDC_KAFKA_SASL_PORT" CDC_KAFKA_SASL_PORT "Kafka's SASL_SSL listener"
+  fi
+}
+
+kafka_has_listener() {  # kafka_has_listener PORT: the running Kafka was started listening on it
+  pid_alive "$STACK_DIR/kafka/kafka.pid" \
+    && grep -q "^listeners=.*://$CDC_HOST:$1\(,\|\$\)" "$STACK_DIR/kafka/started.properties" 2>/dev/null
 }

@@ -11,6 +11,7 @@ mkdir -p "$STACK_DIR"
 # Every port is checked before anything starts, so a clash fails fast and names the port.
 . "$here/ports.sh"
 check_ports
+[ "$CDC_TLS" = 0 ] || bash "$here/tls.sh"
 
 bash "$here/mariadb.sh" up source
 bash "$here/mariadb.sh" up target

@@ -11,6 +11,7 @@ import pymysql
 import pymysql.cursors
 
 from cdc.dsn import parse_dsn
+from cdc.tls_settings import libpq_options, pymysql_tls
 
 MySQLConnection: TypeAlias = "pymysql.Connection[pymysql.cursors.Cursor]"
 
@@ -20,15 +21,17 @@ def mysql_connect(dsn_text: str, database: str | None = None) -> MySQLConnection
     return pymysql.connect(
         host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
         database=database or dsn.database, charset="utf8mb4", autocommit=True,
+        **pymysql_tls(dsn),
     )
 
 
 def postgres_connect(dsn_text: str) -> psycopg2.extensions.connection:
     dsn = parse_dsn(dsn_text)
-    return psycopg2.connect(
+    connection: psycopg2.extensions.connection = psycopg2.connect(
         host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
-        dbname=dsn.database,
+        dbname=dsn.database, **libpq_options(dsn),
     )
+    return connection
 
 
 def unique_name(prefix: str) -> str:

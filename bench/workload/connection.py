@@ -11,6 +11,7 @@ from pymysql.cursors import Cursor
 from bench.workload.errors import SourceUnavailableError, WorkloadError
 from cdc.dsn import Dsn, Engine
 from cdc.errors import CdcError, ConfigError
+from cdc.tls_settings import pymysql_tls
 
 # Quoted: the runtime class is not generic, only its type stubs are.
 MySQLConnection: TypeAlias = "Connection[Cursor]"
@@ -42,6 +43,7 @@ def connect(dsn: Dsn, *, connect_timeout: float = 10.0) -> MySQLConnection:
             autocommit=False,
             connect_timeout=connect_timeout,
             init_command="SET time_zone = '+00:00'",
+            **pymysql_tls(dsn),
         )
     except pymysql.MySQLError as exc:
         raise translate_error(exc, f"connecting to {dsn.redacted()}") from None

@@ -41,6 +41,7 @@ from cdc.binlog.packets import PacketSequenceError, PacketSplitter
 from cdc.dsn import Dsn
 from cdc.errors import CdcError, SourceStreamError
 from cdc.position import GtidPosition
+from cdc.tls_settings import pymysql_tls
 
 _EVENTS = [MariadbGtidEvent, GtidEvent, QueryEvent, XidEvent, RotateEvent, HeartbeatLogEvent,
            WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, PartialUpdateRowsEvent]
@@ -59,7 +60,7 @@ class BinlogSource:
     def __init__(self, dsn: Dsn, replica_server_id: int, start: GtidPosition,
                  heartbeat_s: float = 0.5, only_databases: list[str] | None = None) -> None:
         settings = {"host": dsn.host, "port": dsn.port, "user": dsn.user,
-                    "password": dsn.password, "charset": "utf8mb4"}
+                    "password": dsn.password, "charset": "utf8mb4", **pymysql_tls(dsn)}
         self._stream = BinLogStreamReader(
             connection_settings=settings,
             server_id=replica_server_id,

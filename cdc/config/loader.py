@@ -18,20 +18,26 @@ from cdc.config.models import CaptureConfig
 from cdc.config.password import with_password_from_file
 from cdc.config.problems import config_error
 from cdc.errors import ConfigError
+from cdc.kafka.client_security import use_security
 
 
 def load_config(path: str | Path, environ: Mapping[str, str]) -> CaptureConfig:
-    """The validated configuration, or a ConfigError naming every problem and its key."""
+    """The validated configuration, or a ConfigError naming every problem and its key.
+
+    It also sets this process's Kafka TLS and SASL settings (``kafka.security``), which
+    every Kafka client the commands make then uses."""
     path = Path(path)
     overrides, origins = environment_overrides(environ, CaptureConfig)
     data = merged(read_toml(path), overrides)
     data = with_password_from_file(data, path.parent)
     data = _with_paths_from(data, path.parent)
     try:
-        return CaptureConfig.model_validate(data)
+        config = CaptureConfig.model_validate(data)
     except ValidationError as exc:
         # The error holds the raw input, DSN and password included: never chain it.
         raise config_error(exc, path, CaptureConfig, origins) from None
+    use_security(config.kafka.security)
+    return config
 
 
 def _with_paths_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -46,7 +52,21 @@ def _with_paths_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     key_file = snapshots.get("encryption_key_file")
     if isinstance(key_file, str) and not Path(key_file).is_absolute():
         resolved["encryption_key_file"] = str((folder / key_file).resolve())
-    return {**data, "snapshots": resolved}
+    return _with_kafka_paths_from({**data, "snapshots": resolved}, folder)
+
+
+def _with_kafka_paths_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative TLS file paths in kafka.security (ssl.ca.location and the like) are
+    relative to the config file too."""
+    kafka = data.get("kafka")
+    security = kafka.get("security") if isinstance(kafka, dict) else None
+    if not isinstance(kafka, dict) or not isinstance(security, dict):
+        return data  # none given, or validation reports it
+    resolved = {name: str((folder / value).resolve())
+                if name.endswith(".location") and isinstance(value, str) and value
+                and not Path(value).is_absolute() else value
+                for name, value in security.items()}
+    return {**data, "kafka": {**kafka, "security": resolved}}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -49,6 +49,12 @@ _PRODUCER_KEYS_OWNED = {
     "acks": "exactly-once delivery needs acks=all; capture sets it",
 }
 
+_SECURITY_PROTOCOLS = ("plaintext", "ssl", "sasl_plaintext", "sasl_ssl")
+
+
+def _is_security_key(name: str) -> bool:
+    return name == "security.protocol" or name.startswith(("ssl.", "sasl."))
+
 
 def _source_dsn(value: object) -> Dsn:
     if not isinstance(value, str):
@@ -217,7 +223,12 @@ class KafkaSettings(_Section):
     producer: Annotated[dict[str, str], PlainSerializer(
         lambda table: dict.fromkeys(table, "***"), return_type=dict[str, str])] = Field(
         default_factory=dict, repr=False,
-        description="extra librdkafka producer settings, e.g. security.protocol")
+        description="extra librdkafka producer settings, e.g. linger.ms")
+    security: Annotated[dict[str, str], PlainSerializer(
+        lambda table: dict.fromkeys(table, "***"), return_type=dict[str, str])] = Field(
+        default_factory=dict, repr=False,
+        description="librdkafka TLS and SASL settings for every Kafka client (producer, "
+                    "consumers, admin): security.protocol, ssl.*, sasl.*")
 
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
@@ -234,6 +245,21 @@ class KafkaSettings(_Section):
         for owned, why in _PRODUCER_KEYS_OWNED.items():
             if owned in self.producer:
                 raise InvalidValueError(f"{owned!r} cannot be set here", why, key="producer")
+        for name in self.producer:
+            if _is_security_key(name):
+                raise InvalidValueError(
+                    f"{name!r} cannot be set here", "set it in [kafka.security], which every "
+                    "Kafka client uses (the consumers and admin client too)", key="producer")
+        for name, value in self.security.items():
+            if not _is_security_key(name):
+                raise InvalidValueError(
+                    f"{name!r} is not a TLS or SASL setting", "kafka.security takes "
+                    "security.protocol, ssl.* and sasl.*; other producer settings go in "
+                    "[kafka.producer]", key="security")
+            if name == "security.protocol" and value.lower() not in _SECURITY_PROTOCOLS:
+                raise InvalidValueError(
+                    f"security.protocol {value!r} is not one librdkafka knows",
+                    f"use one of {', '.join(_SECURITY_PROTOCOLS)}", key="security")
         return self
 
 

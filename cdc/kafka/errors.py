@@ -5,6 +5,7 @@ from __future__ import annotations
 from confluent_kafka import KafkaError, KafkaException
 
 from cdc.errors import CaptureFencedError, CdcError, ConfigError, RecordTooLargeError
+from cdc.kafka.client_security import last_refusal
 
 
 class KafkaUnavailableError(CdcError):
@@ -75,8 +76,30 @@ def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> Cd
             "raise kafka.max_record_bytes in the config and the changelog topic's "
             "max.message.bytes (and the broker's message.max.bytes) together",
         )
+    refusal = last_refusal()
+    if refusal is not None:
+        return _refused(refusal, doing)
     return KafkaUnavailableError(
         f"Kafka failed while {doing}: {text}",
         "check that the brokers in kafka.bootstrap_servers are up and reachable from here; "
         "a running capture retries by itself",
     )
+
+
+class KafkaRefusedConnectionError(ConfigError):
+    """The brokers refused the connection itself: a certificate check or a SASL login.
+    Retrying with the same settings cannot help."""
+
+
+def _refused(refusal: KafkaError, doing: str) -> KafkaRefusedConnectionError:
+    if refusal.code() == KafkaError._AUTHENTICATION:
+        hint = ("check kafka.security: sasl.mechanisms, sasl.username, and the password "
+                "(CDC_KAFKA__SECURITY__SASL_PASSWORD or kafka.security's sasl.password) of a "
+                "user the brokers know")
+    else:
+        hint = ("check kafka.security: security.protocol must match the brokers' listener at "
+                "kafka.bootstrap_servers, ssl.ca.location must name the CA that signed the "
+                "brokers' certificates, and each certificate must name the host the client "
+                "connects to")
+    return KafkaRefusedConnectionError(
+        f"Kafka refused the connection while {doing}: {refusal.str()}", hint)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from cdc.kafka.client_security import secured, serve_refusals
 from cdc.kafka.errors import missing_topic, translate
 
 TIMEOUT_S = 30.0
@@ -29,7 +30,7 @@ class StoredRecord:
 
 
 def consumer_settings(bootstrap_servers: str, *, follow: bool = False) -> dict[str, object]:
-    return {
+    return secured({
         "bootstrap.servers": bootstrap_servers,
         "group.id": f"cdc-reader-{uuid.uuid4().hex}",
         "isolation.level": "read_committed",
@@ -38,7 +39,7 @@ def consumer_settings(bootstrap_servers: str, *, follow: bool = False) -> dict[s
         "fetch.max.bytes": 134217728,
         "max.partition.fetch.bytes": 134217728,
         "fetch.wait.max.ms": FOLLOW_FETCH_WAIT_MS if follow else READ_TO_END_FETCH_WAIT_MS,
-    }
+    })
 
 
 def _consumer(bootstrap_servers: str, *, follow: bool = False) -> Consumer:
@@ -49,6 +50,7 @@ def _watermarks(consumer: Consumer, topic: str) -> tuple[int, int]:
     try:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)
     except KafkaException as exc:
+        serve_refusals(consumer)
         raise (missing_topic(exc, topic)
                or translate(exc, f"reading the offsets of {topic}")) from exc
     return int(low), int(high)

@@ -12,6 +12,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from cdc.errors import ConfigError
+from cdc.kafka.client_security import secured, serve_refusals
 from cdc.kafka.errors import translate
 
 TIMEOUT_S = 30.0
@@ -41,10 +42,11 @@ def ensure_topics(
     bootstrap_servers: str, *, changelog: str, schemas: str, replication_factor: int,
     min_insync_replicas: int, max_record_bytes: int,
 ) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(secured({"bootstrap.servers": bootstrap_servers}))
     try:
         existing = admin.list_topics(timeout=TIMEOUT_S).topics
     except KafkaException as exc:
+        serve_refusals(admin)
         raise translate(exc, "listing topics") from exc
     wanted = {
         changelog: changelog_topic_config(min_insync_replicas, max_record_bytes),
@@ -59,6 +61,7 @@ def ensure_topics(
                 future.result(timeout=TIMEOUT_S)
             except KafkaException as exc:
                 if "already exists" not in str(exc).lower():
+                    serve_refusals(admin)
                     raise translate(exc, f"creating topic {name}") from exc
         _wait_for_leaders(admin, [topic.topic for topic in missing])
     if changelog in existing:
@@ -66,20 +69,22 @@ def ensure_topics(
 
 
 def topic_exists(bootstrap_servers: str, topic: str) -> bool:
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(secured({"bootstrap.servers": bootstrap_servers}))
     try:
         return topic in admin.list_topics(timeout=TIMEOUT_S).topics
     except KafkaException as exc:
+        serve_refusals(admin)
         raise translate(exc, "listing topics") from exc
 
 
 def ensure_compacted_topic(bootstrap_servers: str, topic: str, *, replication_factor: int,
                            min_insync_replicas: int) -> None:
     """A compacted topic (one current value per key), created when missing."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(secured({"bootstrap.servers": bootstrap_servers}))
     try:
         existing = admin.list_topics(timeout=TIMEOUT_S).topics
     except KafkaException as exc:
+        serve_refusals(admin)
         raise translate(exc, "listing topics") from exc
     if topic in existing:
         return
@@ -90,6 +95,7 @@ def ensure_compacted_topic(bootstrap_servers: str, topic: str, *, replication_fa
             future.result(timeout=TIMEOUT_S)
         except KafkaException as exc:
             if "already exists" not in str(exc).lower():
+                serve_refusals(admin)
                 raise translate(exc, f"creating topic {name}") from exc
     _wait_for_leaders(admin, [topic])
 
@@ -117,6 +123,7 @@ def _refuse_unsafe_changelog(admin: AdminClient, topic: str, partitions: int) ->
     try:
         configs = admin.describe_configs([resource])[resource].result(timeout=TIMEOUT_S)
     except KafkaException as exc:
+        serve_refusals(admin)
         raise translate(exc, f"reading the settings of topic {topic}") from exc
     policy = configs["cleanup.policy"].value if "cleanup.policy" in configs else "delete"
     if policy != "delete":

@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from cdc.errors import CaptureFencedError, RecordTooLargeError
+from cdc.kafka.client_security import remember, secured
 from cdc.kafka.errors import KafkaUnavailableError, translate
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class ChangelogWriter:
             "error_cb": self._client_error,
             **(extra or {}),
         }
-        self._producer = Producer(config)
+        self._producer = Producer(secured(config))
         self.in_transaction = False
         self.records_in_transaction = 0
         self.bytes_in_transaction = 0
@@ -68,6 +69,7 @@ class ChangelogWriter:
             self._failures.append(error)
 
     def _client_error(self, error: KafkaError) -> None:
+        remember(error)
         if error.fatal():
             self._fatal = error
 

@@ -20,6 +20,7 @@ from cdc.dsn import Dsn
 from cdc.errors import SourceCheckError
 from cdc.position import GtidPosition
 from cdc.snapshot.errors import SnapshotError
+from cdc.tls_settings import is_tls_failure, mysql_tls_hint, mysqlclient_tls
 
 # Reading rows is most of a snapshot's work, and mysqlclient (C) reads them ten times faster
 # than PyMySQL here. Numbers are converted in C; every other value arrives as the server's
@@ -47,8 +48,13 @@ def connect(dsn: Dsn, *, read_timeout_s: int = 3600) -> Any:
         return MySQLdb.connect(host=dsn.host, port=dsn.port, user=dsn.user,
                                password=dsn.password or "", charset="utf8mb4",
                                conv=_CONVERSIONS, connect_timeout=10,
-                               read_timeout=read_timeout_s, autocommit=True)
+                               read_timeout=read_timeout_s, autocommit=True,
+                               **mysqlclient_tls(dsn))
     except MySQLdb.OperationalError as exc:
+        reason = str(exc.args[-1])
+        if is_tls_failure(reason):
+            raise SourceCheckError(f"TLS to the source {dsn.redacted()} failed: {reason}",
+                                   mysql_tls_hint(dsn, "source.dsn")) from None
         raise SourceCheckError(
             f"cannot connect to the source {dsn.redacted()}: {exc.args[-1]}",
             hint="check source.dsn and the password (CDC_SOURCE__PASSWORD or "

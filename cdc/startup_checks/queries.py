@@ -17,6 +17,7 @@ from cdc.config import CaptureConfig
 from cdc.dsn import Dsn
 from cdc.errors import SourceCheckError
 from cdc.source_requirements import Flavor
+from cdc.tls_settings import is_tls_failure, mysql_tls_hint, pymysql_tls
 
 Connection: TypeAlias = "pymysql.Connection[pymysql.cursors.Cursor]"
 
@@ -38,7 +39,7 @@ def connect(dsn: Dsn) -> Connection:
         return pymysql.connect(
             host=dsn.host, port=dsn.port, user=dsn.user, password=dsn.password,
             database=dsn.database, charset="utf8mb4", autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT_S,
+            connect_timeout=CONNECT_TIMEOUT_S, **pymysql_tls(dsn),
         )
     except pymysql.err.MySQLError as exc:
         raise _connect_error(dsn, exc) from None
@@ -47,6 +48,10 @@ def connect(dsn: Dsn) -> Connection:
 def _connect_error(dsn: Dsn, exc: pymysql.err.MySQLError) -> SourceCheckError:
     code, reason = _code_and_reason(exc)
     where = f"source.dsn {dsn.redacted()}"
+    if is_tls_failure(reason):
+        return SourceCheckError(
+            f"TLS to the source at {dsn.host}:{dsn.port} failed ({where}): {reason}",
+            mysql_tls_hint(dsn, "source.dsn"))
     if code in _CANNOT_REACH:
         return SourceCheckError(
             f"cannot reach the source at {dsn.host}:{dsn.port} ({where}): {reason}",

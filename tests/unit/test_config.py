@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from cdc.config import CaptureConfig, load_config
+from cdc.errors import ConfigError
+from cdc.kafka.client_security import secured, use_security
+from cdc.kafka.reader import consumer_settings
 from tests.stack import REPO_ROOT
 
 MINIMAL = """
@@ -60,7 +63,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         CDC_SOURCE__DSN="mariadb://other@10.0.0.5:3306/",
         CDC_SOURCE__SERVER_ID="77",
         CDC_KAFKA__BOOTSTRAP_SERVERS="broker:19092",
-        CDC_KAFKA__PRODUCER__SECURITY_PROTOCOL="SASL_SSL",
+        CDC_KAFKA__PRODUCER__LINGER_MS="20",
+        CDC_KAFKA__SECURITY__SECURITY_PROTOCOL="SASL_SSL",
+        CDC_KAFKA__SECURITY__SASL_PASSWORD="from-the-environment",
         CDC_CAPTURE__INCLUDE="payments, ledger.entries",
         CDC_CAPTURE__METRICS_ADDRESS="",
         CDC_CAPTURE__START="gtid:0-1001-42",
@@ -68,7 +73,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     )
     assert (config.source.dsn.host, config.source.server_id) == ("10.0.0.5", 77)
     assert config.kafka.bootstrap_servers == "broker:19092"
-    assert config.kafka.producer == {"security.protocol": "SASL_SSL"}
+    assert config.kafka.producer == {"linger.ms": "20"}
+    assert config.kafka.security == {"security.protocol": "SASL_SSL",
+                                     "sasl.password": "from-the-environment"}
     assert config.capture.include == ["payments", "ledger.entries"]
     assert config.capture.metrics_endpoint is None
     assert config.capture.start_gtid == "0-1001-42"
@@ -94,13 +101,46 @@ def test_password_precedence_environment_then_file_then_dsn(tmp_path: Path) -> N
 def test_secrets_never_show_in_repr_str_or_dumps(tmp_path: Path) -> None:
     config = load(tmp_path, MINIMAL.replace("cdc_capture@", "cdc_capture:dsn-secret@"),
                   CDC_SOURCE__PASSWORD="env-secret",
-                  CDC_KAFKA__PRODUCER__SASL_PASSWORD="kafka-secret")
+                  CDC_KAFKA__SECURITY__SASL_PASSWORD="kafka-secret")
     shown = " ".join([repr(config), str(config), config.model_dump_json(),
                       str(config.model_dump()), repr(config.source_dsn), str(config.source_dsn)])
     for secret in ("dsn-secret", "env-secret", "kafka-secret"):
         assert secret not in shown
     assert config.source_dsn.password == "env-secret"
-    assert config.kafka.producer["sasl.password"] == "kafka-secret"
+    assert config.kafka.security["sasl.password"] == "kafka-secret"
+
+
+@pytest.mark.parametrize(("table", "problem", "fix"), [
+    ('[kafka.producer]\n"security.protocol" = "SSL"\n', "'security.protocol' cannot be set",
+     "[kafka.security], which every Kafka client uses"),
+    ('[kafka.producer]\n"ssl.ca.location" = "ca.pem"\n', "'ssl.ca.location' cannot be set",
+     "[kafka.security]"),
+    ('[kafka.security]\n"linger.ms" = "5"\n', "'linger.ms' is not a TLS or SASL setting",
+     "[kafka.producer]"),
+    ('[kafka.security]\n"security.protocol" = "TLS"\n', "security.protocol 'TLS'",
+     "sasl_ssl"),
+])
+def test_tls_and_sasl_settings_belong_to_every_client(tmp_path: Path, table: str,
+                                                      problem: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, MINIMAL + table)
+    assert problem in caught.value.message
+    assert fix in caught.value.hint
+
+
+def test_kafka_security_reaches_every_client_with_paths_from_the_config(
+        tmp_path: Path) -> None:
+    try:
+        load(tmp_path, MINIMAL + '[kafka.security]\n"security.protocol" = "SSL"\n'
+                                 '"ssl.ca.location" = "tls/ca.pem"\n')
+        expected = {"security.protocol": "SSL",
+                    "ssl.ca.location": str((tmp_path / "tls" / "ca.pem").resolve())}
+        assert expected.items() <= consumer_settings("b:1").items()
+        assert expected.items() <= secured({"bootstrap.servers": "b:1"}).items()
+        load(tmp_path, MINIMAL)
+        assert "security.protocol" not in consumer_settings("b:1")
+    finally:
+        use_security({})
 
 
 def test_configuration_is_frozen(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from cdc.errors import ConfigError
 
 
 def test_mysql_dsn_with_every_part() -> None:
-    dsn = parse_dsn("mysql://cdc:p%40ss@127.0.0.1:13306/payments?ssl=0")
+    dsn = parse_dsn("mysql://cdc:p%40ss@127.0.0.1:13306/payments?ssl-mode=REQUIRED")
     assert (dsn.engine, dsn.host, dsn.port, dsn.user, dsn.password, dsn.database) == (
         Engine.MYSQL, "127.0.0.1", 13306, "cdc", "p@ss", "payments")
-    assert dsn.options == (("ssl", "0"),)
+    assert dsn.options == (("ssl-mode", "REQUIRED"),)
 
 
 def test_defaults_for_port_and_database() -> None:
