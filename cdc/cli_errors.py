@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import click
 
+from cdc.disk_full import disk_full_error, is_disk_full
 from cdc.errors import CdcError
 
 
@@ -35,3 +36,12 @@ def run_reporting_errors(command: Callable[..., object]) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Wherever a write ran out of room (an index build, a bookkeeping table), the fix
+        # is the same; any other unexpected error keeps its traceback for the bug report.
+        if not is_disk_full(exc):
+            raise
+        error = disk_full_error(exc, "writing")
+        click.echo(f"error: {error.message}", err=True)
+        click.echo(f"hint: {error.hint}", err=True)
+        sys.exit(error.exit_status)

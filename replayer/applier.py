@@ -19,6 +19,7 @@ from typing import Any
 
 from cdc.avro.codec import SchemaLookup
 from cdc.changes import ChangeRecord, Operation
+from cdc.disk_full import disk_full_error, is_disk_full
 from cdc.errors import CdcError
 
 POSITION_SCHEMA = "cdc_replayer"
@@ -152,6 +153,9 @@ class Applier(ABC):
         except self.refused as exc:
             if self.connection_lost(exc):
                 raise
+            if is_disk_full(exc):
+                raise disk_full_error(exc, f"applying the row change at offset {offset}") \
+                    from None
             raise self.diverged(offset, record, f"the target refused it: {self._reason(exc)}") \
                 from None
         # MySQL sessions count rows matched, not changed (CLIENT.FOUND_ROWS), as PostgreSQL

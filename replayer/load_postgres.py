@@ -14,6 +14,7 @@ from typing import Any
 import psycopg2
 
 from cdc.changes import TableSchema
+from cdc.disk_full import disk_full_error, is_disk_full
 from cdc.errors import CdcError
 from cdc.snapshot.chunk_file import iter_blocks
 from cdc.snapshot.manifest import TableEntry
@@ -84,6 +85,8 @@ class PostgresBulkTarget:
                                stream.error.hint) from None
             if stream.error is not None:
                 raise stream.error from None
+            if is_disk_full(exc):
+                raise disk_full_error(exc, f"loading {schema.qualified_name}") from None
             raise CdcError(f"loading {schema.qualified_name} into PostgreSQL failed: "
                            f"{str(exc).strip()}", "check the target's disk and logs; "
                            "--resume continues with the first file not loaded") from None

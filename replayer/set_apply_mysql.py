@@ -19,6 +19,7 @@ import tempfile
 import MySQLdb
 
 from cdc.changes import TableSchema
+from cdc.disk_full import disk_full_error, is_disk_full
 from cdc.errors import CdcError
 from cdc.snapshot.source_tables import quote
 from replayer.apply_mysql import POSITION_DATABASE, MysqlApplier
@@ -66,6 +67,9 @@ class MysqlSetApplier(SetApplier, MysqlApplier):
         except MySQLdb.Error as exc:
             if self.connection_lost(exc):
                 raise
+            if is_disk_full(exc):
+                raise disk_full_error(exc, f"replaying row changes of {schema.qualified_name}") \
+                    from None
             raise GroupRefusedError(str(exc)) from None
         except CdcError as exc:  # check_load_info
             raise GroupRefusedError(exc.message) from None

@@ -21,6 +21,7 @@ import itertools
 import psycopg2
 
 from cdc.changes import TableSchema
+from cdc.disk_full import disk_full_error, is_disk_full
 from cdc.errors import CdcError
 from replayer.applier import AppliedPosition
 from replayer.apply_postgres import PostgresApplier
@@ -96,6 +97,9 @@ class PostgresSetApplier(SetApplier, PostgresApplier):
         except psycopg2.Error as exc:
             if self.connection_lost(exc):
                 raise
+            if is_disk_full(exc):
+                raise disk_full_error(exc, f"replaying row changes of {schema.qualified_name}") \
+                    from None
             raise GroupRefusedError(str(exc)) from None
 
     def _stage(self, schema: TableSchema) -> str:
