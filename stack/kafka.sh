@@ -74,6 +74,14 @@ ssl.key.password=$pw
 ssl.client.auth=none
 listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# ACLs, for a live case of Kafka's authorization errors. PLAINTEXT, CONTROLLER and SSL (no
+# client certificates) authenticate as ANONYMOUS: a super user, as is cdc, so every client
+# that worked without an authorizer still may do anything, the broker's own requests to its
+# controller and the admin tool making the SCRAM users included. cdc_limited has no ACLs
+# and no ACL found means denied: all it may do is log in.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:cdc
+allow.everyone.if.no.acl.found=false
 # server certificate $(tls_fingerprint)
 CONF
   fi
@@ -117,34 +125,52 @@ tool_cmd() {
   java -Xmx256m -Dlog4j2.configurationFile="file:$dir/log4j2-tools.properties" -cp "$libs/*" "$@"
 }
 
-# The SCRAM-SHA-512 user of the SASL_SSL listener, made through the admin API on the
-# PLAINTEXT listener (no authorizer: anyone there may). Checked after every start rather
-# than trusted to the metadata log: Kafka 4.1.1 replays a log in which some SCRAM user was
-# removed without the users added after it (ScramDelta.apply), so a restart can lose it.
-scram_user() {
-  local bootstrap=$CDC_HOST:$CDC_KAFKA_PORT
+# The SCRAM-SHA-512 users of the SASL_SSL listener, each as NAME:SECRET (lib.sh's secret
+# holding its password): cdc, a super user, and cdc_limited, with no ACLs at all.
+scram_users=(cdc:kafka_scram_password cdc_limited:kafka_limited_password)
+
+# Made through the admin API on the PLAINTEXT listener (ANONYMOUS there, a super user).
+# Checked after every start rather than trusted to the metadata log: Kafka 4.1.1 replays a
+# log in which some SCRAM user was removed without the users added after it
+# (ScramDelta.apply), so a restart can lose them. Never remove one.
+ensure_scram_users() {
+  local entry
   mkdir -p "$dir/run"
+  rm -f "$dir/run/scram-checked"
   # Private: a refused value is quoted in the tool's error message.
   : > "$dir/log/scram.log"
   chmod 600 "$dir/log/scram.log"
-  scram_user_exists && { touch "$dir/run/scram-checked"; return 0; }
-  say "making Kafka's SCRAM-SHA-512 user cdc"
+  for entry in "${scram_users[@]}"; do
+    scram_user "${entry%%:*}" "${entry#*:}"
+  done
+  scram_user_names > "$dir/run/scram-checked"
+}
+
+scram_user_names() { echo "${scram_users[@]%%:*}"; }
+
+scram_users_checked() {  # every user of scram_users checked since the last start
+  [ "$(cat "$dir/run/scram-checked" 2>/dev/null)" = "$(scram_user_names)" ]
+}
+
+scram_user() {  # scram_user NAME SECRET
+  local user=$1 secret_name=$2
+  scram_user_exists "$user" && return 0
+  say "making Kafka's SCRAM-SHA-512 user $user"
   # The password through a file, not on a command line that 'ps' shows. In a file the
   # value goes without the brackets of --add-config 'SCRAM-SHA-512=[password=...]'.
   local file=$dir/run/scram.properties
-  (umask 077; printf 'SCRAM-SHA-512=password=%s\n' "$(secret kafka_scram_password)" > "$file")
-  tool_cmd kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" --alter \
-    --add-config-file "$file" --entity-type users --entity-name cdc >> "$dir/log/scram.log" 2>&1 \
-    || { rm -f "$file"; fail "making Kafka's SCRAM user cdc failed" "see $dir/log/scram.log"; }
+  (umask 077; printf 'SCRAM-SHA-512=password=%s\n' "$(secret "$secret_name")" > "$file")
+  tool_cmd kafka.admin.ConfigCommand --bootstrap-server "$CDC_HOST:$CDC_KAFKA_PORT" --alter \
+    --add-config-file "$file" --entity-type users --entity-name "$user" >> "$dir/log/scram.log" 2>&1 \
+    || { rm -f "$file"; fail "making Kafka's SCRAM user $user failed" "see $dir/log/scram.log"; }
   rm -f "$file"
   # The broker learns of it from the metadata log a moment later; a login before then fails.
-  wait_until 30 "Kafka's SCRAM user cdc" "$dir/log/scram.log" scram_user_exists
-  touch "$dir/run/scram-checked"
+  wait_until 30 "Kafka's SCRAM user $user" "$dir/log/scram.log" scram_user_exists "$user"
 }
 
-scram_user_exists() {  # as the broker sees it (describe answers from its metadata image)
+scram_user_exists() {  # scram_user_exists NAME: as the broker sees it (describe answers from its metadata image)
   tool_cmd kafka.admin.ConfigCommand --bootstrap-server "$CDC_HOST:$CDC_KAFKA_PORT" --describe \
-    --entity-type users --entity-name cdc 2>> "$dir/log/scram.log" > "$dir/run/scram.describe" || true
+    --entity-type users --entity-name "$1" 2>> "$dir/log/scram.log" > "$dir/run/scram.describe" || true
   grep -q "SCRAM-SHA-512=" "$dir/run/scram.describe"
 }
 
@@ -156,12 +182,12 @@ up() {
   if pid_alive "$pidfile"; then
     # started.properties is the configuration it was started with (ports.sh reads its
     # listeners): a broker started before a change (TLS switched on or off, a renewed
-    # certificate) restarts to take it. Written before the start; run/scram-checked says
-    # the SCRAM user was checked since.
+    # certificate) restarts to take it. Written before the start; run/scram-checked names
+    # the SCRAM users checked since.
     if cmp -s "$dir/server.properties" "$dir/started.properties"; then
       say "Kafka already running on $CDC_HOST:$CDC_KAFKA_PORT"
-      # Unless an earlier 'make up' stopped before the SCRAM user was checked.
-      [ "$CDC_TLS" = 0 ] || [ -f "$dir/run/scram-checked" ] || scram_user
+      # Unless an earlier 'make up' stopped before the SCRAM users were checked.
+      [ "$CDC_TLS" = 0 ] || scram_users_checked || ensure_scram_users
       return 0
     fi
     say "Kafka runs with an older server.properties; restarting it"
@@ -189,7 +215,7 @@ up() {
     >> "$dir/log/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   wait_until 120 "Kafka" "$log" ready
-  [ "$CDC_TLS" = 0 ] || scram_user
+  [ "$CDC_TLS" = 0 ] || ensure_scram_users
 }
 
 down() {

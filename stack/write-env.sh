@@ -47,6 +47,8 @@ export CDC_KAFKA_SSL_BOOTSTRAP='$CDC_HOST:$CDC_KAFKA_SSL_PORT'
 export CDC_KAFKA_SASL_BOOTSTRAP='$CDC_HOST:$CDC_KAFKA_SASL_PORT'
 export CDC_KAFKA_SCRAM_USER='cdc'
 export CDC_KAFKA_SCRAM_PASSWORD='$(secret kafka_scram_password)'
+export CDC_KAFKA_LIMITED_USER='cdc_limited'
+export CDC_KAFKA_LIMITED_PASSWORD='$(secret kafka_limited_password)'
 ENV
 fi
 chmod 600 "$tmp"

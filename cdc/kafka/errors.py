@@ -23,7 +23,7 @@ _MISSING = {KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC,
             KafkaError.UNKNOWN_TOPIC_OR_PART}
 _FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH}
 # What the brokers' ACLs refuse: retrying cannot help, and no other capture is involved.
-_NOT_AUTHORIZED = {
+NOT_AUTHORIZED = {
     KafkaError.TOPIC_AUTHORIZATION_FAILED: "the topic",
     KafkaError.GROUP_AUTHORIZATION_FAILED: "the consumer group",
     KafkaError.CLUSTER_AUTHORIZATION_FAILED: "the cluster",
@@ -58,9 +58,9 @@ def translate(exc: KafkaException, doing: str, transactional_id: str = "") -> Cd
     error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
     code = error.code() if error is not None else None
     text = error.str() if error is not None else str(exc)
-    if code in _NOT_AUTHORIZED:
+    if code in NOT_AUTHORIZED:
         return KafkaAccessDeniedError(
-            f"Kafka refused access to {_NOT_AUTHORIZED[code]} while {doing}: {text}",
+            f"Kafka refused access to {NOT_AUTHORIZED[code]} while {doing}: {text}",
             "grant the client's user the ACLs on the changelog's topics (Read, Write, Describe, "
             "Create), on its transactional id (Write, Describe) and on consumer groups (Read); "
             "docs/troubleshooting.md lists them")

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from cdc.errors import CdcError
 from cdc.kafka.client_security import secured, serve_refusals
-from cdc.kafka.errors import missing_topic, translate
+from cdc.kafka.errors import NOT_AUTHORIZED, kafka_error_code, missing_topic, translate
 
 TIMEOUT_S = 30.0
 # How long the broker holds a fetch that finds nothing new. A read to the end of a partition
@@ -51,9 +52,25 @@ def _watermarks(consumer: Consumer, topic: str) -> tuple[int, int]:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)
     except KafkaException as exc:
         serve_refusals(consumer)
-        raise (missing_topic(exc, topic)
-               or translate(exc, f"reading the offsets of {topic}")) from exc
+        missing = missing_topic(exc, topic)
+        if missing is not None:
+            raise (_denied(consumer, topic) or missing) from exc
+        raise translate(exc, f"reading the offsets of {topic}") from exc
     return int(low), int(high)
+
+
+def _denied(consumer: Consumer, topic: str) -> CdcError | None:
+    """The brokers' refusal to describe ``topic``, which the client reports as an unknown
+    partition: only the topic's metadata tells a missing topic from one the ACLs hide."""
+    try:
+        metadata = consumer.list_topics(topic=topic, timeout=TIMEOUT_S)
+    except KafkaException:
+        return None
+    entry = metadata.topics.get(topic)
+    error = entry.error if entry is not None else None
+    if error is None or kafka_error_code(KafkaException(error)) not in NOT_AUTHORIZED:
+        return None
+    return translate(KafkaException(error), f"reading {topic}")
 
 
 def _read_to_end(consumer: Consumer, topic: str, start: int, end: int | None = None,

@@ -85,22 +85,25 @@ def with_database(dsn: str, database: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
 
 
-def kafka_section(tls: TlsStack, protocol: str, bootstrap: str | None = None) -> str:
+def kafka_section(tls: TlsStack, protocol: str, bootstrap: str | None = None,
+                  user: str | None = None) -> str:
     listener = tls.kafka_sasl if protocol == "SASL_SSL" else tls.kafka_ssl
     lines = [f'bootstrap_servers = "{bootstrap or listener}"', "", "[kafka.security]",
              f'"security.protocol" = "{protocol}"', f'"ssl.ca.location" = "{tls.ca}"']
     if protocol == "SASL_SSL":
-        lines += ['"sasl.mechanisms" = "SCRAM-SHA-512"', f'"sasl.username" = "{tls.scram_user}"']
+        lines += ['"sasl.mechanisms" = "SCRAM-SHA-512"',
+                  f'"sasl.username" = "{user or tls.scram_user}"']
     return "\n".join(lines)
 
 
 def write_config(path: Path, tls: TlsStack, database: str, start: str, protocol: str, *,
-                 source_dsn: str | None = None, bootstrap: str | None = None) -> Path:
+                 source_dsn: str | None = None, bootstrap: str | None = None,
+                 kafka_user: str | None = None) -> Path:
     source = parse_dsn(source_dsn or tls.source_capture_dsn)
     # The password goes in through the environment, as an operator would give it.
     dsn = with_host((source_dsn or tls.source_capture_dsn).replace(
         f":{source.password}@", "@"), source.host)
-    kafka = kafka_section(tls, protocol, bootstrap)
+    kafka = kafka_section(tls, protocol, bootstrap, kafka_user)
     path.write_text(
         f'[source]\ndsn = "{dsn}"\nserver_id = {50000 + secrets.randbelow(10000)}\n'
         f'name = "{database}"\n\n'
@@ -366,3 +369,41 @@ def test_capture_writes_nothing_when_a_certificate_is_refused(backup: Backup,
         assert not topic_exists(tls.kafka_ssl, f"test.{backup.database}.x.changelog")
     finally:
         use_security({})
+
+
+@pytest.fixture(scope="module")
+def limited_user(stack_env: StackEnv) -> tuple[str, str]:
+    """A SCRAM user of the brokers' that no ACL grants anything (the authorizer is on)."""
+    return stack_env["CDC_KAFKA_LIMITED_USER"], stack_env["CDC_KAFKA_LIMITED_PASSWORD"]
+
+
+def test_capture_as_a_kafka_user_without_acls_is_refused_before_writing(
+        backup: Backup, tls: TlsStack, stack_env: StackEnv,
+        limited_user: tuple[str, str]) -> None:
+    user, password = limited_user
+    config = write_config(backup.folder / "no-acl-capture.toml", tls, backup.database,
+                          "current", "SASL_SSL", kafka_user=user)
+    config.write_text(config.read_text().replace(f'topic_prefix = "test.{backup.database}"',
+                                                 f'topic_prefix = "test.{backup.database}.acl"'))
+    env = {**command_env(tls), "CDC_KAFKA__SECURITY__SASL_PASSWORD": password}
+    outcome = run("cdc", "capture", "--config", str(config), "--until-caught-up", env=env)
+    assert_refused(outcome, 2, ["Kafka refused access to the topic"],
+                   ["grant", "ACLs", "Write", "Create"], [password, tls.scram_password])
+    assert not topic_exists(stack_env["CDC_KAFKA_BOOTSTRAP"],
+                            f"test.{backup.database}.acl.changelog")
+
+
+def test_restore_as_a_kafka_user_without_acls_is_refused(
+        backup: Backup, tls: TlsStack, limited_user: tuple[str, str]) -> None:
+    """The client reports a topic it may not describe as an unknown partition: the error
+    must still name the ACLs, not a missing topic."""
+    user, password = limited_user
+    config = write_config(backup.folder / "no-acl-restore.toml", tls, backup.database,
+                          "current", "SASL_SSL", kafka_user=user)
+    target = new_postgres_database(tls)
+    env = {**command_env(tls), "CDC_KAFKA__SECURITY__SASL_PASSWORD": password}
+    outcome = run("replayer", "restore", "--config", str(config), "--to", "latest",
+                  "--target", target, env=env)
+    assert_refused(outcome, 2, ["Kafka refused access to the topic", "authorization"],
+                   ["grant", "ACLs", "Read"], [password])
+    assert postgres_tables(target) == []
