@@ -66,13 +66,21 @@ class _PhaseWatch:
         self._connection.close()
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """A shell that starts jobs in the background (a CI runner's, say) passes SIGINT on
+    ignored, and Python then never raises KeyboardInterrupt: the restore gets Ctrl-C as an
+    operator's terminal sends it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_in(backup: Backup, dsn: str, phase: str, *extra: str) -> Outcome:
     """A restore to latest, sent SIGINT while it is in ``phase``."""
     watch = _PhaseWatch(dsn, backup.database)
     process = subprocess.Popen(
         [sys.executable, "-m", "replayer", "restore", "--config", str(backup.config), "--to",
          "latest", "--target", dsn, *extra], env=capture_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=_sigint_as_in_a_terminal)  # noqa: PLW1509 - it only resets a signal
     try:
         watch.interrupt_in(phase, process)
     finally:
